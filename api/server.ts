@@ -1,0 +1,95 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import { type SluiceError, isSluiceError } from '../core/errors.js';
+import type { QueryOptions, QueryResult } from '../olap/query-engine.js';
+
+/** The API's view of the store: one query interface, nothing else. */
+export interface QueryService {
+  query(sql: string, options: QueryOptions): Promise<QueryResult>;
+}
+
+export interface StatusService {
+  sources(): Promise<readonly object[]>;
+  tables(): Promise<readonly object[]>;
+}
+
+export interface ApiOptions {
+  readonly query: QueryService;
+  readonly status: StatusService;
+  readonly queryTimeoutMs: number;
+  readonly maxRows: number;
+  readonly logger: Logger;
+  readonly bodyLimit?: number;
+}
+
+function errorBody(code: string, message: string): object {
+  return { error: { code, message } };
+}
+
+export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: o.logger.child({ component: 'api' }) as FastifyBaseLogger,
+    bodyLimit: o.bodyLimit ?? 1024 * 1024,
+    // A log line per request is noise for a query service; failures are logged where handled.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+
+  app.setErrorHandler((err: FastifyError | SluiceError, req, reply) => {
+    if (isSluiceError(err)) {
+      if (err.status >= 500) req.log.error({ err }, 'request failed');
+      return reply.status(err.status).send(errorBody(err.code, err.message));
+    }
+    // fastify's own client errors: malformed JSON, wrong content type, body too large, schema.
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) {
+      req.log.error({ err }, 'request failed');
+      return reply.status(500).send(errorBody('SLUICE_INTERNAL', 'internal error'));
+    }
+    return reply.status(status).send(errorBody('SLUICE_REQUEST_INVALID', err.message));
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send(errorBody('SLUICE_NOT_FOUND', `no route ${req.method} ${req.url}`)),
+  );
+
+  app.get('/health', async () => ({ status: 'ok' }));
+
+  app.post<{ Body: { sql: string } }>(
+    '/v1/query',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['sql'],
+          properties: { sql: { type: 'string', minLength: 1, maxLength: 1_000_000 } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => {
+      const result = await o.query.query(req.body.sql, { timeoutMs: o.queryTimeoutMs, maxRows: o.maxRows });
+      return {
+        columns: result.columns,
+        rows: toRows(result),
+        rowCount: result.rowCount,
+        ...(result.truncated ? { truncated: true } : {}),
+      };
+    },
+  );
+
+  app.get('/v1/tables', async () => ({ tables: await o.status.tables() }));
+  app.get('/v1/sources', async () => ({ sources: await o.status.sources() }));
+
+  return app;
+}
+
+/** Column-major engine output to the row arrays of the JSON format. */
+function toRows(r: QueryResult): unknown[][] {
+  const rows = new Array<unknown[]>(r.rowCount);
+  const width = r.values.length;
+  for (let i = 0; i < r.rowCount; i++) {
+    const row = new Array<unknown>(width);
+    for (let c = 0; c < width; c++) row[c] = r.values[c][i];
+    rows[i] = row;
+  }
+  return rows;
+}

@@ -1,0 +1,124 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../api/server.js';
+import { PostgresSource } from '../connectors/postgres/postgres-source.js';
+import type { SluiceConfig, SourceConfig } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import { EmbeddedLog } from '../core/log/embedded-log.js';
+import type { ChangeSource } from '../core/source.js';
+import { SourcePipeline } from '../core/source-pipeline.js';
+import { qualified } from '../core/sql.js';
+import { DuckDbStore } from '../olap/duckdb-store.js';
+import { QueryEngine } from '../olap/query-engine.js';
+
+interface SourceRuntime {
+  readonly source: ChangeSource;
+  readonly log: EmbeddedLog;
+  readonly pipeline: SourcePipeline;
+}
+
+/**
+ * Everything `sluice run` starts, wired together: per source a log, a connector writing it and
+ * a pipeline applying it to the shared store; one API in front of the store. Start-up fails
+ * fast (bad source, unreachable database, port taken) and stop() undoes whatever started.
+ */
+export class SluiceApp {
+  private readonly runtimes: SourceRuntime[] = [];
+  private store: DuckDbStore | null = null;
+  private engine: QueryEngine | null = null;
+  private api: FastifyInstance | null = null;
+
+  constructor(private readonly config: Readonly<SluiceConfig>, private readonly logger: Logger) {}
+
+  get address(): { http: string } | null {
+    const a = this.api?.server.address();
+    return a && typeof a === 'object' ? { http: `http://${a.address}:${a.port}` } : null;
+  }
+
+  async start(): Promise<void> {
+    try {
+      this.store = await DuckDbStore.open({ ...this.config.store, logger: this.logger });
+      this.engine = new QueryEngine(this.store.instance);
+      for (const sc of this.config.sources) {
+        const log = await EmbeddedLog.open({ ...this.config.log, dir: join(this.config.log.dir, sc.name), logger: this.logger });
+        const source = this.createSource(sc, log);
+        const pipeline = new SourcePipeline(source, log, this.store, this.logger, this.config.pipeline.maxBatchBytes);
+        this.runtimes.push({ source, log, pipeline });
+        // The pipeline first, so the source learns what the store already committed before it streams.
+        await pipeline.start();
+        await source.start();
+      }
+      this.api = await buildApi({
+        query: this.engine,
+        status: { sources: () => this.sourcesStatus(), tables: () => this.tablesStatus() },
+        queryTimeoutMs: this.config.api.queryTimeoutMs,
+        maxRows: this.config.api.maxRows,
+        logger: this.logger,
+      });
+      await this.api.listen({ host: this.config.api.host, port: this.config.api.port });
+      this.logger.info({ http: this.address?.http }, 'sluice is running');
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+  }
+
+  private createSource(sc: SourceConfig, log: EmbeddedLog): ChangeSource {
+    switch (sc.kind) {
+      case 'postgres':
+        return new PostgresSource(sc, log, this.logger.child({ source: sc.name }));
+    }
+  }
+
+  pipelineFor(source: string): SourcePipeline | undefined {
+    return this.runtimes.find((r) => r.source.name === source)?.pipeline;
+  }
+
+  async sourcesStatus(): Promise<object[]> {
+    const tables = await this.store!.tableInfos();
+    return this.runtimes.map(({ source, pipeline }) => {
+      const s = source.status();
+      const p = pipeline.status();
+      const lastCommit = Math.max(0, ...tables.filter((t) => t.source === s.name).map((t) => t.lastCommitMs ?? 0));
+      return {
+        ...s,
+        log: { endOffset: p.logEndOffset, appliedOffset: p.appliedOffset },
+        lastBatchMs: Math.round(p.lastBatchMs * 10) / 10,
+        applyError: p.error,
+        lagMs: p.appliedOffset < p.logEndOffset && lastCommit > 0 ? Date.now() - lastCommit : 0,
+      };
+    });
+  }
+
+  async tablesStatus(): Promise<object[]> {
+    const infos = await this.store!.tableInfos();
+    const out: object[] = [];
+    for (const t of infos) {
+      const p = this.pipelineFor(t.source)?.status();
+      const counted = await this.engine!.query(`SELECT count(*) FROM ${qualified(t.source, t.table)}`, { timeoutMs: 10_000, maxRows: 1 });
+      out.push({
+        name: `${t.source}.${t.table}`,
+        source: t.source,
+        sourceTable: `${t.sourceSchema}.${t.sourceTable}`,
+        rows: counted.values[0][0],
+        position: t.position,
+        lastCommitAt: t.lastCommitMs ? new Date(t.lastCommitMs).toISOString() : null,
+        lagMs: p && p.appliedOffset < p.logEndOffset && t.lastCommitMs ? Date.now() - t.lastCommitMs : 0,
+      });
+    }
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    await this.api?.close().catch((e) => this.logger.warn({ err: e }, 'closing the API failed'));
+    for (const r of this.runtimes) {
+      await r.source.stop().catch((e) => this.logger.warn({ err: e }, 'stopping a source failed'));
+      await r.pipeline.stop();
+      await r.log.close().catch(() => undefined);
+    }
+    this.runtimes.length = 0;
+    this.engine?.close();
+    await this.store?.close();
+    this.store = null;
+  }
+}

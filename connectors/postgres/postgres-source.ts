@@ -1,0 +1,215 @@
+import type { Logger } from 'pino';
+import type pg from 'pg';
+import { type SourcePosition, decodeRecord } from '../../core/change-record.js';
+import type { PostgresSourceConfig } from '../../core/config.js';
+import { SluiceError, messageOf } from '../../core/errors.js';
+import type { ChangeLog } from '../../core/log/change-log.js';
+import type { ChangeSource, SourceState, SourceStatus } from '../../core/source.js';
+import { ident, literal } from '../../core/sql.js';
+import { connect, lsnToBigInt, redactUrl } from './connection.js';
+import { ReplicationStream } from './replication-stream.js';
+import { type SnapshotProgress, takeSnapshot } from './snapshot.js';
+import { type CapturedTable, describeTable } from './table-catalog.js';
+import { TypeCatalog } from './type-catalog.js';
+
+/** Where the log left this source: decides between (re)snapshotting and resuming. */
+type LogTail = { kind: 'empty' } | { kind: 'snapshot-incomplete' } | { kind: 'position'; lsn: string };
+
+/**
+ * Captures one Postgres database: checks it can (wal_level, tables, replica identity),
+ * owns its publication and slot, snapshots once, then streams. Everything it captures goes to
+ * its log; it acknowledges to Postgres only positions the pipeline reports as committed.
+ */
+export class PostgresSource implements ChangeSource {
+  readonly name: string;
+  private state: SourceState = 'starting';
+  private error: SluiceError | null = null;
+  private lastLogged: string | null = null;
+  private acknowledged: string | null = null;
+  private snapshotProgress: SnapshotProgress | null = null;
+  private stream: ReplicationStream | null = null;
+  private task: Promise<void> | null = null;
+  private stopping = false;
+  private readonly slot: string;
+  private readonly publication: string;
+
+  constructor(
+    private readonly config: PostgresSourceConfig,
+    private readonly log: ChangeLog,
+    private readonly logger: Logger,
+  ) {
+    this.name = config.name;
+    this.slot = config.slot ?? `sluice_${config.name}`;
+    this.publication = config.publication ?? `sluice_${config.name}`;
+  }
+
+  /**
+   * Validates everything that can be wrong with the source before anything runs, so that
+   * `sluice run` fails at start-up with the reason; then snapshots/streams in the background.
+   */
+  async start(): Promise<void> {
+    const client = await connect(this.config.url);
+    let tables: CapturedTable[];
+    let needSnapshot: boolean;
+    try {
+      await this.checkServer(client);
+      const types = await TypeCatalog.load(client);
+      tables = [];
+      for (const spec of this.config.tables) tables.push(await describeTable(client, spec, types));
+      await this.ensurePublication(client, tables);
+      needSnapshot = await this.decideSnapshot(client);
+      this.stream = new ReplicationStream({
+        url: this.config.url,
+        slot: this.slot,
+        publication: this.publication,
+        source: this.name,
+        tables,
+        types,
+        log: this.log,
+        logger: this.logger,
+      });
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    this.task = this.run(tables, needSnapshot);
+  }
+
+  private async checkServer(client: pg.Client): Promise<void> {
+    const { rows } = await client.query<{ wal_level: string }>('SHOW wal_level');
+    if (rows[0].wal_level !== 'logical') {
+      throw new SluiceError(
+        'SLUICE_PG_NOT_LOGICAL',
+        `Postgres at ${redactUrl(this.config.url)} has wal_level=${rows[0].wal_level}; logical replication needs ` +
+          `wal_level=logical (ALTER SYSTEM SET wal_level = logical, then restart Postgres)`,
+      );
+    }
+  }
+
+  private async ensurePublication(client: pg.Client, tables: readonly CapturedTable[]): Promise<void> {
+    const qualifiedNames = tables.map((t) => `${ident(t.schema)}.${ident(t.name)}`);
+    const existing = await client.query(`SELECT 1 FROM pg_publication WHERE pubname = $1`, [this.publication]);
+    if (existing.rowCount === 0) {
+      await client.query(`CREATE PUBLICATION ${ident(this.publication)} FOR TABLE ${qualifiedNames.join(', ')}`);
+      this.logger.info({ publication: this.publication }, 'publication created');
+      return;
+    }
+    const members = await client.query<{ name: string }>(
+      `SELECT schemaname || '.' || tablename AS name FROM pg_publication_tables WHERE pubname = $1`,
+      [this.publication],
+    );
+    const have = new Set(members.rows.map((r) => r.name));
+    const missing = tables.filter((t) => !have.has(`${t.schema}.${t.name}`));
+    if (missing.length > 0) {
+      await client.query(
+        `ALTER PUBLICATION ${ident(this.publication)} ADD TABLE ${missing.map((t) => `${ident(t.schema)}.${ident(t.name)}`).join(', ')}`,
+      );
+      this.logger.info({ tables: missing.map((t) => `${t.schema}.${t.name}`) }, 'tables added to publication');
+    }
+  }
+
+  private async logTail(): Promise<LogTail> {
+    if (this.log.endOffset === 0 || this.log.endOffset <= this.log.startOffset) return { kind: 'empty' };
+    const [last] = await this.log.read(this.log.endOffset - 1, 1);
+    const h = decodeRecord(last.payload).header;
+    if (h.kind === 'snapshot-end') return { kind: 'position', lsn: h.position.lsn };
+    if (h.kind === 'changes' && h.position) return { kind: 'position', lsn: h.position.lsn };
+    return { kind: 'snapshot-incomplete' };
+  }
+
+  private async decideSnapshot(client: pg.Client): Promise<boolean> {
+    const tail = await this.logTail();
+    const slot = await client.query<{ active_pid: number | null; wal_status: string | null }>(
+      `SELECT active_pid, wal_status FROM pg_replication_slots WHERE slot_name = $1`,
+      [this.slot],
+    );
+    const info = slot.rows[0];
+    if (info?.active_pid) {
+      // Ours from a previous run that died; the server has not noticed yet.
+      await client.query('SELECT pg_terminate_backend($1)', [info.active_pid]);
+      await waitForSlotInactive(client, this.slot);
+    }
+    if (tail.kind !== 'position') {
+      if (info) await client.query('SELECT pg_drop_replication_slot($1)', [this.slot]);
+      return true;
+    }
+    this.lastLogged = tail.lsn;
+    if (!info || info.wal_status === 'lost') {
+      const why = !info ? `replication slot ${this.slot} is missing` : `replication slot ${this.slot} was invalidated by the server (wal_status=lost)`;
+      if (this.config.onSlotLost !== 'resnapshot') {
+        throw new SluiceError(
+          'SLUICE_PG_SLOT_LOST',
+          `${why}: changes since ${tail.lsn} can no longer be streamed. Set sources[].onSlotLost: "resnapshot" to take a new snapshot`,
+        );
+      }
+      this.logger.warn({}, `${why}; taking a new snapshot`);
+      if (info) await client.query(`SELECT pg_drop_replication_slot(${literal(this.slot)})`);
+      return true;
+    }
+    return false;
+  }
+
+  private async run(tables: readonly CapturedTable[], needSnapshot: boolean): Promise<void> {
+    try {
+      if (needSnapshot) {
+        this.state = 'snapshotting';
+        this.snapshotProgress = { tablesDone: 0, tablesTotal: tables.length, rows: 0 };
+        this.lastLogged = await takeSnapshot({
+          url: this.config.url,
+          source: this.name,
+          slot: this.slot,
+          tables,
+          log: this.log,
+          logger: this.logger,
+          progress: this.snapshotProgress,
+        });
+      }
+      if (this.stopping) return;
+      await this.stream!.run(this.lastLogged!, {
+        onState: (s) => {
+          this.state = s;
+          if (s === 'streaming') this.error = null;
+        },
+        onLogged: (lsn) => (this.lastLogged = lsn),
+        onError: (e) => (this.error = e),
+      });
+    } catch (e) {
+      if (this.stopping) return;
+      this.state = 'failed';
+      this.error = e instanceof SluiceError ? e : new SluiceError('SLUICE_PG_STREAM', messageOf(e), { cause: e });
+      this.logger.error({ err: e }, 'source failed');
+    }
+  }
+
+  committed(position: SourcePosition): void {
+    if (this.acknowledged && lsnToBigInt(position.lsn) <= lsnToBigInt(this.acknowledged)) return;
+    this.acknowledged = position.lsn;
+    this.stream?.acknowledge(position.lsn);
+  }
+
+  status(): SourceStatus {
+    return {
+      name: this.name,
+      kind: 'postgres',
+      state: this.state,
+      position: this.lastLogged,
+      acknowledged: this.acknowledged,
+      error: this.error ? { code: this.error.code, message: this.error.message } : null,
+      snapshot: this.snapshotProgress ? { ...this.snapshotProgress } : null,
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.stream?.stop();
+    await this.task;
+    this.state = 'stopped';
+  }
+}
+
+async function waitForSlotInactive(client: pg.Client, slot: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const r = await client.query(`SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1`, [slot]);
+    if (!r.rows[0]?.active_pid) return;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}

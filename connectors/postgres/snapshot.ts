@@ -1,0 +1,105 @@
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import type { Logger } from 'pino';
+import copyStreams from 'pg-copy-streams';
+import { encodeRecord } from '../../core/change-record.js';
+import { CsvRowCutter } from '../../core/csv-row-cutter.js';
+import type { ChangeLog } from '../../core/log/change-log.js';
+import { ident } from '../../core/sql.js';
+import { connect } from './connection.js';
+import { type CapturedTable, schemaPartOf } from './table-catalog.js';
+
+export interface SnapshotProgress {
+  tablesDone: number;
+  tablesTotal: number;
+  rows: number;
+}
+
+export interface SnapshotOptions {
+  readonly url: string;
+  readonly source: string;
+  readonly slot: string;
+  readonly tables: readonly CapturedTable[];
+  readonly log: ChangeLog;
+  readonly logger: Logger;
+  readonly progress: SnapshotProgress;
+  readonly chunkBytes?: number;
+}
+
+/**
+ * The initial snapshot, consistent with the slot: the slot is created with an exported
+ * snapshot, and every table is copied inside a transaction that uses exactly that snapshot.
+ * Whatever committed before the slot's consistent point is in the copy; everything after it
+ * comes through the slot. The replication connection must stay open (and idle) until the copy
+ * is done, or the exported snapshot disappears.
+ *
+ * Returns the consistent point, from which streaming starts.
+ */
+export async function takeSnapshot(o: SnapshotOptions): Promise<string> {
+  const repl = await connect(o.url, { replication: 'database' } as never);
+  const copier = await connect(o.url);
+  try {
+    const created = await repl.query(`CREATE_REPLICATION_SLOT ${ident(o.slot)} LOGICAL pgoutput EXPORT_SNAPSHOT`);
+    const { consistent_point: lsn, snapshot_name: snapshotName } = created.rows[0] as { consistent_point: string; snapshot_name: string };
+    o.logger.info({ slot: o.slot, lsn }, 'replication slot created; snapshot started');
+
+    await o.log.append([encodeRecord({ kind: 'snapshot-begin', source: o.source, tables: o.tables.map((t) => t.replicaName), lsn })]);
+    await copier.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await copier.query(`SET TRANSACTION SNAPSHOT '${snapshotName}'`);
+    for (const table of o.tables) {
+      await copyTable(copier, table, o);
+      o.progress.tablesDone++;
+    }
+    await copier.query('COMMIT');
+    await o.log.append([
+      encodeRecord({ kind: 'snapshot-end', source: o.source, position: { lsn, tsMs: Date.now() } }),
+    ]);
+    o.logger.info({ rows: o.progress.rows }, 'snapshot complete');
+    return lsn;
+  } finally {
+    await copier.end().catch(() => undefined);
+    await repl.end().catch(() => undefined);
+  }
+}
+
+function selectList(t: CapturedTable): string {
+  return t.columns
+    .map((c) => (c.conversion === 'pg-array' ? `array_to_json(${ident(c.name)})` : ident(c.name)))
+    .join(', ');
+}
+
+async function copyTable(client: Awaited<ReturnType<typeof connect>>, t: CapturedTable, o: SnapshotOptions): Promise<void> {
+  const chunkBytes = o.chunkBytes ?? 8 * 1024 * 1024;
+  await o.log.append([encodeRecord({ kind: 'changes', source: o.source, snapshot: true, parts: [schemaPartOf(t)] })]);
+  const cutter = new CsvRowCutter();
+  const emit = async (): Promise<void> => {
+    const chunk = cutter.take();
+    if (!chunk) return;
+    const header = {
+      kind: 'changes' as const,
+      source: o.source,
+      snapshot: true,
+      parts: [{ kind: 'rows' as const, table: t.replicaName, rows: chunk.rows, bytes: chunk.body.length }],
+    };
+    await o.log.append([encodeRecord(header, [chunk.body])]);
+    o.progress.rows += chunk.rows;
+  };
+  // The op letter rides along as the first column so the rows are log-ready as Postgres sends them.
+  const sql = `COPY (SELECT 'r', ${selectList(t)} FROM ONLY ${ident(t.schema)}.${ident(t.name)}) TO STDOUT (FORMAT csv)`;
+  const source = client.query(copyStreams.to(sql));
+  await pipeline(
+    source,
+    new Writable({
+      highWaterMark: chunkBytes,
+      write(piece: Buffer, _enc, done) {
+        cutter.push(piece);
+        if (cutter.bufferedBytes < chunkBytes) return done();
+        emit().then(() => done(), done);
+      },
+      final(done) {
+        emit().then(() => done(), done);
+      },
+    }),
+  );
+  o.logger.debug({ table: `${t.schema}.${t.name}`, rows: o.progress.rows }, 'table copied');
+}

@@ -1,0 +1,93 @@
+import type pg from 'pg';
+import type { ColumnSpec, SchemaPart } from '../../core/change-record.js';
+import { SluiceError } from '../../core/errors.js';
+import type { TypeCatalog } from './type-catalog.js';
+
+export interface CapturedTable {
+  readonly schema: string;
+  readonly name: string;
+  /** Name of the replica inside the source's schema in the store. */
+  readonly replicaName: string;
+  readonly identity: 'key' | 'full';
+  readonly keyColumns: readonly string[];
+  readonly columns: readonly ColumnSpec[];
+}
+
+export function splitTableName(spec: string): { schema: string; name: string } {
+  const dot = spec.indexOf('.');
+  return dot < 0 ? { schema: 'public', name: spec } : { schema: spec.slice(0, dot), name: spec.slice(dot + 1) };
+}
+
+/** `public.orders` is `orders`; tables of other schemas keep their schema as a prefix. */
+export function replicaNameFor(schema: string, name: string): string {
+  return (schema === 'public' ? name : `${schema}_${name}`).toLowerCase();
+}
+
+/**
+ * Which columns identify a row, following the table's REPLICA IDENTITY: what pgoutput sends
+ * as the old key of updates and deletes. With FULL identity and no primary key rows have no
+ * identity of their own and the replica treats them as a multiset.
+ */
+export async function describeTable(client: pg.Client, spec: string, types: TypeCatalog): Promise<CapturedTable> {
+  const { schema, name } = splitTableName(spec);
+  const { rows } = await client.query<{ oid: number; ident: string; pk: string[] | null; idx: string[] | null }>(
+    `SELECT c.oid::int AS oid, c.relreplident AS ident,
+       (SELECT array_agg(a.attname::text ORDER BY array_position(i.indkey::int2[], a.attnum))
+          FROM pg_index i JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey)
+         WHERE i.indrelid = c.oid AND i.indisprimary) AS pk,
+       (SELECT array_agg(a.attname::text ORDER BY array_position(i.indkey::int2[], a.attnum))
+          FROM pg_index i JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey)
+         WHERE i.indrelid = c.oid AND i.indisreplident) AS idx
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`,
+    [schema, name],
+  );
+  const row = rows[0];
+  if (!row) throw new SluiceError('SLUICE_PG_TABLE_MISSING', `table ${schema}.${name} does not exist (or is not a table)`);
+
+  let identity: 'key' | 'full' = 'key';
+  let keyColumns: string[];
+  switch (row.ident) {
+    case 'd':
+      if (!row.pk) throw noIdentity(schema, name, 'has no primary key and REPLICA IDENTITY DEFAULT');
+      keyColumns = row.pk;
+      break;
+    case 'i':
+      keyColumns = row.idx ?? [];
+      break;
+    case 'f':
+      keyColumns = row.pk ?? [];
+      if (!row.pk) identity = 'full';
+      break;
+    default:
+      throw noIdentity(schema, name, 'has REPLICA IDENTITY NOTHING');
+  }
+
+  const cols = await client.query<{ attname: string; atttypid: number; atttypmod: number }>(
+    `SELECT attname, atttypid::int AS atttypid, atttypmod FROM pg_attribute
+      WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    [row.oid],
+  );
+  const columns = cols.rows.map((c) => types.column(c.attname, c.atttypid, c.atttypmod, keyColumns.includes(c.attname)));
+  return { schema, name, replicaName: replicaNameFor(schema, name), identity, keyColumns, columns };
+}
+
+function noIdentity(schema: string, name: string, why: string): SluiceError {
+  return new SluiceError(
+    'SLUICE_PG_NO_REPLICA_IDENTITY',
+    `table ${schema}.${name} ${why}: its updates and deletes cannot be matched to rows. ` +
+      `Add a primary key, or run ALTER TABLE ${schema}.${name} REPLICA IDENTITY FULL`,
+  );
+}
+
+export function schemaPartOf(t: CapturedTable, columns: readonly ColumnSpec[] = t.columns): SchemaPart {
+  return {
+    kind: 'schema',
+    table: t.replicaName,
+    sourceSchema: t.schema,
+    sourceTable: t.name,
+    columns,
+    identity: t.identity,
+    bytes: 0,
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * What the log carries: Debezium change events, batched. A 'changes' record holds one whole
+ * source transaction (or one snapshot chunk) as parts, one part per run of changes to a table.
+ *
+ * The rows of a part are not objects: they are packed as RFC 4180 CSV, one line per event,
+ * `op,<column values in table order>`, each value in its source's canonical text form. That
+ * keeps the hot path to byte copies on the way in, and lets DuckDB's native CSV reader do all
+ * type parsing on the way out. `toEnvelopes()` (envelope.ts) turns a part back into
+ * Debezium's `{before, after, source, op, ts_ms}` shape for consumers that want it.
+ *
+ * Encoding: [u32 BE header length][header JSON][body bytes].
+ */
+
+/** 'b' is a before image (REPLICA IDENTITY FULL) that precedes its 'u'. */
+export type ChangeOp = 'c' | 'u' | 'd' | 'r' | 'b';
+
+export interface ColumnSpec {
+  readonly name: string;
+  /** Source type as the source names it (e.g. `numeric(12,2)`, `timestamptz`, `int4[]`). */
+  readonly sourceType: string;
+  /** DuckDB type of the replica column. */
+  readonly storeType: string;
+  /** How the text value becomes the store type (see olap/stage-sql.ts). */
+  readonly conversion: ValueConversion;
+  readonly key: boolean;
+}
+
+export type ValueConversion = 'cast' | 'bytea-hex' | 'pg-array' | 'interval' | 'text';
+
+export interface SourcePosition {
+  /** Position to resume from / acknowledge: Postgres commit end LSN, e.g. `0/16B3748`. */
+  readonly lsn: string;
+  readonly txId?: number;
+  /** Source commit time, ms since epoch. */
+  readonly tsMs: number;
+}
+
+/** Changes to one table, in source order, as CSV lines `op,<values>`. */
+export interface RowsPart {
+  readonly kind: 'rows';
+  readonly table: string;
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+/**
+ * Updates whose unchanged TOASTed values were not sent: the columns at the `unchanged`
+ * indexes must keep what the store has. At most one row per key in a part.
+ */
+export interface PatchPart {
+  readonly kind: 'patch';
+  readonly table: string;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly unchanged: readonly number[];
+}
+
+export interface TruncatePart {
+  readonly kind: 'truncate';
+  readonly table: string;
+  readonly bytes: 0;
+}
+
+/** The table's shape from here on (first sight, or a change of columns or types). */
+export interface SchemaPart {
+  readonly kind: 'schema';
+  readonly table: string;
+  readonly sourceSchema: string;
+  readonly sourceTable: string;
+  readonly columns: readonly ColumnSpec[];
+  /** 'key': upsert by key columns. 'full': no key, rows are a multiset (REPLICA IDENTITY FULL). */
+  readonly identity: 'key' | 'full';
+  readonly bytes: 0;
+}
+
+export type ChangePart = RowsPart | PatchPart | TruncatePart | SchemaPart;
+
+/**
+ * One whole source transaction, or one chunk of a snapshot. A record is written and checksummed
+ * as a unit, so the log never holds half a transaction, and the store applies a record in one
+ * store transaction (together with others) so no query sees half of one either.
+ */
+export interface ChangesHeader {
+  readonly kind: 'changes';
+  readonly source: string;
+  /** Snapshot rows ('r') are plain inserts into tables the snapshot emptied. */
+  readonly snapshot: boolean;
+  /** Where the source is once this record is applied; absent for snapshot chunks. */
+  readonly position?: SourcePosition;
+  readonly parts: readonly ChangePart[];
+}
+
+/** A (re)started snapshot: everything the store holds for these tables is replaced. */
+export interface SnapshotBeginHeader {
+  readonly kind: 'snapshot-begin';
+  readonly source: string;
+  readonly tables: readonly string[];
+  /** Slot consistent point: streaming starts after it. */
+  readonly lsn: string;
+}
+
+export interface SnapshotEndHeader {
+  readonly kind: 'snapshot-end';
+  readonly source: string;
+  readonly position: SourcePosition;
+}
+
+export type RecordHeader = ChangesHeader | SnapshotBeginHeader | SnapshotEndHeader;
+
+export interface ChangeRecord<H extends RecordHeader = RecordHeader> {
+  readonly header: H;
+  /** Concatenated part bodies for 'changes'; empty otherwise. */
+  readonly body: Buffer;
+}
+
+export function encodeRecord(header: RecordHeader, bodies: readonly Buffer[] = []): Buffer {
+  const h = Buffer.from(JSON.stringify(header), 'utf8');
+  let size = 4 + h.length;
+  for (const b of bodies) size += b.length;
+  const out = Buffer.allocUnsafe(size);
+  out.writeUInt32BE(h.length, 0);
+  let at = 4 + h.copy(out, 4);
+  for (const b of bodies) at += b.copy(out, at);
+  return out;
+}
+
+export function decodeRecord(payload: Buffer): ChangeRecord {
+  const len = payload.readUInt32BE(0);
+  const header = JSON.parse(payload.toString('utf8', 4, 4 + len)) as RecordHeader;
+  return { header, body: payload.subarray(4 + len) };
+}
+
+/** Replica table name inside the store: `<source>.<table>`. */
+export function qualifiedTable(source: string, table: string): string {
+  return `${source}.${table}`;
+}

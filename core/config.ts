@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { SluiceError, messageOf } from './errors.js';
+
+const identifier = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier ([a-z_][a-z0-9_]*)');
+
+const postgresSource = z
+  .object({
+    name: identifier,
+    kind: z.literal('postgres'),
+    url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+    tables: z
+      .array(z.string().regex(/^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)?$/, 'must be "schema.table" or "table"'))
+      .min(1, 'list at least one table'),
+    slot: identifier.optional(),
+    publication: identifier.optional(),
+    /** What to do when the server has invalidated the slot (wal_status = lost). */
+    onSlotLost: z.enum(['fail', 'resnapshot']).default('fail'),
+  })
+  .strict();
+
+const source = z.discriminatedUnion('kind', [postgresSource]);
+
+const embeddedLog = z
+  .object({
+    kind: z.literal('embedded'),
+    dir: z.string().min(1).default('./data/log'),
+    segmentBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+    fsync: z.enum(['always', 'interval', 'never']).default('always'),
+    fsyncIntervalMs: z.number().int().positive().default(200),
+    retentionBytes: z.number().int().positive().nullable().default(null),
+    retentionMs: z.number().int().positive().nullable().default(null),
+  })
+  .strict();
+
+const configSchema = z
+  .object({
+    sources: z.array(source).min(1, 'configure at least one source'),
+    log: embeddedLog.default({ kind: 'embedded' } as never),
+    store: z
+      .object({
+        path: z.string().min(1).default('./data/store.duckdb'),
+        threads: z.number().int().positive().optional(),
+        memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*[KMGT]i?B$/i, 'e.g. "2GB"').optional(),
+      })
+      .strict()
+      .default({} as never),
+    pipeline: z
+      .object({
+        /** How long the applier waits to grow a batch before committing it. */
+        maxBatchMs: z.number().int().min(0).max(10_000).default(20),
+        /** Log bytes per store transaction (a source transaction is never split). */
+        maxBatchBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+      })
+      .strict()
+      .default({} as never),
+    api: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        pgPort: z.number().int().min(0).max(65535).default(6875),
+        queryTimeoutMs: z.number().int().positive().default(30_000),
+        maxRows: z.number().int().positive().default(100_000),
+      })
+      .strict()
+      .default({} as never),
+    logging: z
+      .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
+      .strict()
+      .default({} as never),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.sources.forEach((s, i) => {
+      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name "${s.name}"` });
+      seen.add(s.name);
+      if (['main', 'models', 'pg_catalog', 'information_schema', 'system', 'temp'].includes(s.name) || s.name.startsWith('_sluice')) {
+        ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `"${s.name}" is reserved` });
+      }
+    });
+  });
+
+export type SluiceConfig = z.output<typeof configSchema>;
+export type SourceConfig = SluiceConfig['sources'][number];
+export type PostgresSourceConfig = z.output<typeof postgresSource>;
+
+/** `sources[0].url` style path, as users see it in their file. */
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || '(root)';
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) return 'required';
+  if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  return issue.message;
+}
+
+/**
+ * Validates a parsed config object. Relative paths are resolved against `baseDir` (the config
+ * file's folder) so that the process's working directory does not change where data lives.
+ */
+export function validateConfig(raw: unknown, baseDir = process.cwd()): Readonly<SluiceConfig> {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `${formatPath(i.path)}: ${describeIssue(i)}`);
+    throw new SluiceError('SLUICE_CONFIG_INVALID', `invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const cfg = result.data;
+  cfg.log.dir = resolve(baseDir, cfg.log.dir);
+  cfg.store.path = resolve(baseDir, cfg.store.path);
+  return deepFreeze(cfg);
+}
+
+export function loadConfigFile(file: string): Readonly<SluiceConfig> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new SluiceError('SLUICE_CONFIG_UNREADABLE', `cannot read config file ${file}: ${messageOf(e)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new SluiceError('SLUICE_CONFIG_UNREADABLE', `config file ${file} is not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${messageOf(e)}`);
+  }
+  return validateConfig(raw, dirname(resolve(file)));
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}

@@ -1,0 +1,28 @@
+import type { SourcePosition } from './change-record.js';
+
+export type SourceState = 'starting' | 'snapshotting' | 'streaming' | 'reconnecting' | 'failed' | 'stopped';
+
+export interface SourceStatus {
+  readonly name: string;
+  readonly kind: string;
+  readonly state: SourceState;
+  /** Last source position written to the log. */
+  readonly position: string | null;
+  /** Last position acknowledged to the source (only ever one the store has committed). */
+  readonly acknowledged: string | null;
+  readonly error: { readonly code: string; readonly message: string } | null;
+  readonly snapshot: { readonly tablesDone: number; readonly tablesTotal: number; readonly rows: number } | null;
+}
+
+/**
+ * A change source: captures one database into its own log. The pipeline calls `committed`
+ * after the store transaction holding a position has committed; that is the only thing a
+ * source may acknowledge upstream.
+ */
+export interface ChangeSource {
+  readonly name: string;
+  start(): Promise<void>;
+  committed(position: SourcePosition): void;
+  status(): SourceStatus;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,120 @@
+import {
+  type ChangePart,
+  type ChangesHeader,
+  type SchemaPart,
+  type SourcePosition,
+  encodeRecord,
+} from './change-record.js';
+import { CsvBatchWriter } from './csv-batch-writer.js';
+
+interface OpenPart {
+  readonly kind: 'rows' | 'patch';
+  readonly unchanged: readonly number[];
+  /** Keys already in an open patch part: a second update of the same key starts a new part. */
+  readonly keys: Set<string> | null;
+}
+
+/**
+ * Collects one source transaction's changes into parts and encodes it as one log record.
+ * Writers are kept per table across transactions, so a steady stream of small transactions
+ * does not allocate a fresh buffer per table per transaction.
+ */
+export class TransactionBuilder {
+  private readonly writers = new Map<string, CsvBatchWriter>();
+  private readonly open = new Map<string, OpenPart>();
+  private readonly parts: ChangePart[] = [];
+  private readonly bodies: Buffer[] = [];
+  private bytes = 0;
+
+  constructor(readonly source: string) {}
+
+  get byteLength(): number {
+    let n = this.bytes;
+    for (const table of this.open.keys()) n += this.writer(table).byteLength;
+    return n;
+  }
+
+  get isEmpty(): boolean {
+    return this.parts.length === 0 && this.open.size === 0;
+  }
+
+  private writer(table: string): CsvBatchWriter {
+    let w = this.writers.get(table);
+    if (!w) {
+      w = new CsvBatchWriter();
+      this.writers.set(table, w);
+    }
+    return w;
+  }
+
+  private close(table: string): void {
+    const part = this.open.get(table);
+    if (!part) return;
+    this.open.delete(table);
+    const w = this.writer(table);
+    const rows = w.rows;
+    const body = w.take();
+    if (rows === 0) return;
+    this.parts.push(
+      part.kind === 'rows'
+        ? { kind: 'rows', table, rows, bytes: body.length }
+        : { kind: 'patch', table, rows, bytes: body.length, unchanged: part.unchanged },
+    );
+    this.bodies.push(body);
+    this.bytes += body.length;
+  }
+
+  /** Writer for the next plain change row of `table` (caller writes one whole row). */
+  rows(table: string): CsvBatchWriter {
+    const part = this.open.get(table);
+    if (part?.kind !== 'rows') {
+      this.close(table);
+      this.open.set(table, { kind: 'rows', unchanged: [], keys: null });
+    }
+    return this.writer(table);
+  }
+
+  /** Writer for an update that left the columns at `unchanged` out. */
+  patch(table: string, unchanged: readonly number[], key: string): CsvBatchWriter {
+    const part = this.open.get(table);
+    const same =
+      part?.kind === 'patch' &&
+      part.unchanged.length === unchanged.length &&
+      part.unchanged.every((c, i) => c === unchanged[i]) &&
+      !part.keys!.has(key);
+    if (!same) {
+      this.close(table);
+      this.open.set(table, { kind: 'patch', unchanged: [...unchanged], keys: new Set() });
+    }
+    this.open.get(table)!.keys!.add(key);
+    return this.writer(table);
+  }
+
+  schema(part: SchemaPart): void {
+    this.close(part.table);
+    this.parts.push(part);
+  }
+
+  truncate(table: string): void {
+    this.close(table);
+    this.parts.push({ kind: 'truncate', table, bytes: 0 });
+  }
+
+  /** Encodes what was collected as one record and starts over; null if nothing was. */
+  finish(position: SourcePosition | undefined, snapshot = false): Buffer | null {
+    for (const table of [...this.open.keys()]) this.close(table);
+    if (this.parts.length === 0) return null;
+    const header: ChangesHeader = { kind: 'changes', source: this.source, snapshot, position, parts: [...this.parts] };
+    const record = encodeRecord(header, this.bodies);
+    this.discard();
+    return record;
+  }
+
+  discard(): void {
+    this.open.clear();
+    this.parts.length = 0;
+    this.bodies.length = 0;
+    this.bytes = 0;
+    for (const w of this.writers.values()) w.reset();
+  }
+}

@@ -1,0 +1,172 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { Logger } from 'pino';
+import type { ChangeRecord, SchemaPart, SourcePosition } from '../core/change-record.js';
+import { SluiceError, messageOf } from '../core/errors.js';
+import type { Checkpoint, ReplicaStore } from '../core/store.js';
+import { BatchApplier } from './batch-applier.js';
+import { literal } from '../core/sql.js';
+
+export interface StoreOptions {
+  readonly path: string;
+  readonly threads?: number;
+  readonly memoryLimit?: string;
+  readonly logger: Logger;
+}
+
+export interface TableInfo {
+  readonly source: string;
+  readonly table: string;
+  readonly sourceSchema: string;
+  readonly sourceTable: string;
+  readonly columns: SchemaPart['columns'];
+  readonly identity: SchemaPart['identity'];
+  readonly lastCommitMs: number | null;
+  readonly position: string | null;
+}
+
+/**
+ * The columnar replica: DuckDB, one schema per source, one table per captured table, plus
+ * `_sluice` bookkeeping. One connection writes (the pipeline), serially; queries use their
+ * own connections and only ever see committed store transactions, which contain whole source
+ * transactions.
+ */
+export class DuckDbStore implements ReplicaStore {
+  private writeQueue: Promise<unknown> = Promise.resolve();
+  private readonly schemas = new Map<string, SchemaPart>();
+
+  private constructor(
+    readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+    private readonly stageDir: string,
+    private readonly logger: Logger,
+  ) {}
+
+  static async open(options: StoreOptions): Promise<DuckDbStore> {
+    const stageDir = `${options.path}.stage`;
+    mkdirSync(dirname(options.path), { recursive: true });
+    rmSync(stageDir, { recursive: true, force: true });
+    mkdirSync(stageDir, { recursive: true });
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(options.path);
+    } catch (e) {
+      throw new SluiceError('SLUICE_STORE_OPEN', `cannot open store ${options.path}: ${messageOf(e)}`, { cause: e });
+    }
+    const writer = await instance.connect();
+    const settings = [
+      `SET GLOBAL TimeZone = 'UTC'`,
+      options.threads ? `SET GLOBAL threads = ${options.threads}` : '',
+      options.memoryLimit ? `SET GLOBAL memory_limit = ${literal(options.memoryLimit)}` : '',
+      `SET GLOBAL autoinstall_known_extensions = false`,
+      `SET GLOBAL allow_community_extensions = false`,
+      `CREATE SCHEMA IF NOT EXISTS _sluice`,
+      `CREATE TABLE IF NOT EXISTS _sluice.checkpoints (source VARCHAR PRIMARY KEY, log_offset BIGINT NOT NULL,
+         position JSON, snapshotting BOOLEAN NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS _sluice.tables (source VARCHAR NOT NULL, "table" VARCHAR NOT NULL, spec JSON NOT NULL,
+         last_commit_ms BIGINT, position VARCHAR, PRIMARY KEY (source, "table"))`,
+      // The store only ever reads its own staging folder; user SQL can touch no other file,
+      // and nobody can turn that back on: the configuration is locked from here.
+      `SET GLOBAL allowed_directories = [${literal(stageDir + '/')}]`,
+      `SET GLOBAL enable_external_access = false`,
+      `SET GLOBAL lock_configuration = true`,
+    ];
+    for (const sql of settings) if (sql) await writer.run(sql);
+    const store = new DuckDbStore(instance, writer, stageDir, options.logger);
+    const specs = await writer.runAndReadAll(`SELECT spec::VARCHAR FROM _sluice.tables`);
+    for (const [spec] of specs.getRows()) {
+      const part = JSON.parse(String(spec)) as SchemaPart & { source: string };
+      store.schemas.set(`${part.source}.${part.table}`, part);
+    }
+    return store;
+  }
+
+  async connect(): Promise<DuckDBConnection> {
+    return this.instance.connect();
+  }
+
+  /** Runs `fn` on the writer connection, after every write queued before it. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writeQueue.then(fn, fn);
+    this.writeQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  async checkpoint(source: string): Promise<Checkpoint | null> {
+    return this.exclusive(async () => {
+      const r = await this.writer.runAndReadAll(
+        `SELECT log_offset, position::VARCHAR, snapshotting FROM _sluice.checkpoints WHERE source = ${literal(source)}`,
+      );
+      const row = r.getRows()[0];
+      if (!row) return null;
+      return {
+        logOffset: Number(row[0]),
+        position: row[1] === null ? null : (JSON.parse(String(row[1])) as SourcePosition),
+        snapshotting: Boolean(row[2]),
+      };
+    });
+  }
+
+  apply(source: string, records: readonly ChangeRecord[], nextOffset: number): Promise<void> {
+    return this.exclusive(async () => {
+      const applier = new BatchApplier(this.writer, source, this.schemas, this.stageDir);
+      await this.writer.run('BEGIN TRANSACTION');
+      try {
+        const { position, snapshotting } = await applier.apply(records);
+        const previous = await this.writer.runAndReadAll(
+          `SELECT position::VARCHAR, snapshotting FROM _sluice.checkpoints WHERE source = ${literal(source)}`,
+        );
+        const prev = previous.getRows()[0];
+        const pos = position ? literal(JSON.stringify(position)) : prev ? (prev[0] === null ? 'NULL' : literal(String(prev[0]))) : 'NULL';
+        const snap = snapshotting ?? (prev ? Boolean(prev[1]) : false);
+        await this.writer.run(
+          `INSERT OR REPLACE INTO _sluice.checkpoints VALUES (${literal(source)}, ${nextOffset}, ${pos}, ${snap}, now())`,
+        );
+        await this.writer.run('COMMIT');
+        applier.commitSchemas();
+      } catch (e) {
+        await this.writer.run('ROLLBACK').catch(() => undefined);
+        throw e instanceof SluiceError
+          ? e
+          : new SluiceError('SLUICE_STORE_APPLY', `applying changes of source ${source} failed: ${messageOf(e)}`, { cause: e });
+      } finally {
+        await applier.cleanup();
+      }
+    });
+  }
+
+  tables(): TableInfo[] {
+    return [];
+  }
+
+  async tableInfos(): Promise<TableInfo[]> {
+    const r = await this.exclusive(() =>
+      this.writer.runAndReadAll(`SELECT source, "table", spec::VARCHAR, last_commit_ms, position FROM _sluice.tables ORDER BY 1, 2`),
+    );
+    return r.getRows().map((row) => {
+      const spec = JSON.parse(String(row[2])) as SchemaPart;
+      return {
+        source: String(row[0]),
+        table: String(row[1]),
+        sourceSchema: spec.sourceSchema,
+        sourceTable: spec.sourceTable,
+        columns: spec.columns,
+        identity: spec.identity,
+        lastCommitMs: row[3] === null ? null : Number(row[3]),
+        position: row[4] === null ? null : String(row[4]),
+      };
+    });
+  }
+
+  stagePath(name: string): string {
+    return join(this.stageDir, name);
+  }
+
+  async close(): Promise<void> {
+    await this.writeQueue;
+    this.writer.closeSync();
+    this.instance.closeSync();
+    this.logger.debug('store closed');
+  }
+}
