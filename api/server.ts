@@ -30,6 +30,8 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: o.logger.child({ component: 'api' }) as FastifyBaseLogger,
     bodyLimit: o.bodyLimit ?? 1024 * 1024,
+    // `{"sql": 42}` is a malformed request, not the query "42"; unknown fields are mistakes too.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     // A log line per request is noise for a query service; failures are logged where handled.
     logController: new LogController({ disableRequestLogging: true }),
   });

@@ -160,7 +160,7 @@ export class BatchApplier {
     const names = columns.map((c) => ident(c.name));
     const same = names.map((n) => `t.${n} IS NOT DISTINCT FROM d.${n}`).join(' AND ');
     await this.conn.run(
-      `CREATE OR REPLACE TEMP TABLE __delta AS SELECT ${cols}, sum(CASE WHEN __op IN ('d', 'b') THEN -1 ELSE 1 END) AS __n
+      `CREATE OR REPLACE TEMP TABLE __delta AS SELECT ${cols}, sum(CASE WHEN __op IN ('d', 'b') THEN -1 ELSE 1 END)::BIGINT AS __n
        FROM __stage GROUP BY ALL HAVING __n <> 0`,
     );
     await this.conn.run(

@@ -1,0 +1,44 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SluiceApp } from '../../cli/sluice-app.js';
+import { validateConfig } from '../../core/config.js';
+import { createLogger } from '../../core/logger.js';
+
+export interface TestSluice {
+  readonly app: SluiceApp;
+  readonly http: string;
+  readonly dataDir: string;
+  query(sql: string): Promise<unknown[][]>;
+  stop(): Promise<void>;
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `sluice-${prefix}-`));
+}
+
+/** Sluice in this process, on an ephemeral port, with its data in `dataDir`. */
+export async function startSluice(source: Record<string, unknown>, dataDir = tempDir('t')): Promise<TestSluice> {
+  const config = validateConfig({
+    sources: [source],
+    log: { kind: 'embedded', dir: join(dataDir, 'log') },
+    store: { path: join(dataDir, 'store.duckdb') },
+    api: { port: 0 },
+    logging: { level: process.env.SLUICE_TEST_LOG ?? 'silent' },
+  });
+  const app = new SluiceApp(config, createLogger(config.logging.level));
+  await app.start();
+  const http = app.address!.http;
+  return {
+    app,
+    http,
+    dataDir,
+    async query(sql: string) {
+      const res = await fetch(`${http}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql }) });
+      const body = (await res.json()) as { rows?: unknown[][]; error?: { message: string } };
+      if (!res.ok) throw new Error(`query failed (${res.status}): ${body.error?.message}`);
+      return body.rows!;
+    },
+    stop: () => app.stop(),
+  };
+}
