@@ -40,7 +40,7 @@ const embeddedLog = z
 const configSchema = z
   .object({
     sources: z.array(source).min(1, 'configure at least one source'),
-    log: embeddedLog.default({ kind: 'embedded' } as never),
+    log: embeddedLog.prefault({ kind: 'embedded' }),
     store: z
       .object({
         path: z.string().min(1).default('./data/store.duckdb'),
@@ -48,16 +48,14 @@ const configSchema = z
         memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*[KMGT]i?B$/i, 'e.g. "2GB"').optional(),
       })
       .strict()
-      .default({} as never),
+      .prefault({}),
     pipeline: z
       .object({
-        /** How long the applier waits to grow a batch before committing it. */
-        maxBatchMs: z.number().int().min(0).max(10_000).default(20),
         /** Log bytes per store transaction (a source transaction is never split). */
         maxBatchBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
       })
       .strict()
-      .default({} as never),
+      .prefault({}),
     api: z
       .object({
         host: z.string().default('127.0.0.1'),
@@ -67,11 +65,11 @@ const configSchema = z
         maxRows: z.number().int().positive().default(100_000),
       })
       .strict()
-      .default({} as never),
+      .prefault({}),
     logging: z
       .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
       .strict()
-      .default({} as never),
+      .prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -5,6 +5,9 @@ import type { ChangeLog } from './log/change-log.js';
 import type { ChangeSource } from './source.js';
 import type { ReplicaStore } from './store.js';
 
+/** Told after each store commit: what it held and when it became visible to queries. */
+export type AppliedListener = (records: readonly ChangeRecord[], visibleAtMs: number, applyMs: number) => void;
+
 export interface PipelineStats {
   readonly appliedOffset: number;
   readonly logEndOffset: number;
@@ -25,10 +28,12 @@ export interface PipelineStats {
  */
 export class SourcePipeline {
   private offset = 0;
+  private position: SourcePosition | null = null;
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
   private stats: PipelineStats = { appliedOffset: 0, logEndOffset: 0, lastBatchMs: 0, lastBatchRecords: 0, appliedRecords: 0, error: null };
   private readonly listeners = new Set<(offset: number) => void>();
+  private readonly appliedListeners = new Set<AppliedListener>();
 
   constructor(
     private readonly source: ChangeSource,
@@ -49,8 +54,18 @@ export class SourcePipeline {
     return this.offset;
   }
 
+  /** Source position of the last store commit that carried one. */
+  get appliedPosition(): SourcePosition | null {
+    return this.position;
+  }
+
   status(): PipelineStats {
     return { ...this.stats, appliedOffset: this.offset, logEndOffset: this.log.endOffset };
+  }
+
+  onApplied(listener: AppliedListener): () => void {
+    this.appliedListeners.add(listener);
+    return () => this.appliedListeners.delete(listener);
   }
 
   /** Resolves once everything up to `offset` (exclusive) is applied; for tests and tools. */
@@ -82,11 +97,17 @@ export class SourcePipeline {
         const started = performance.now();
         await this.store.apply(this.source.name, records, next);
         this.offset = next;
+        const visibleAt = Date.now();
+        const applyMs = performance.now() - started;
+        for (const l of this.appliedListeners) l(records, visibleAt, applyMs);
         const position = lastPosition(records);
-        if (position) this.source.committed(position);
+        if (position) {
+          this.position = position;
+          this.source.committed(position);
+        }
         this.stats = {
           ...this.stats,
-          lastBatchMs: performance.now() - started,
+          lastBatchMs: applyMs,
           lastBatchRecords: records.length,
           appliedRecords: this.stats.appliedRecords + records.length,
           error: null,

@@ -138,9 +138,9 @@ export class BatchApplier {
       return;
     }
     await this.conn.run(`CREATE OR REPLACE TEMP TABLE __stage AS ${readCsvSql(file, spec.columns)}`);
+    // __stage stays until the next flush replaces it: dropping it would cost a statement per batch.
     if (spec.identity === 'key') await this.upsertByKey(target, spec.columns, cols);
     else await this.applyMultiset(target, spec.columns, cols);
-    await this.conn.run(`DROP TABLE __stage`);
   }
 
   private async upsertByKey(target: string, columns: readonly ColumnSpec[], cols: string): Promise<void> {
@@ -169,7 +169,6 @@ export class BatchApplier {
          FROM ${target} AS t JOIN __delta AS d ON ${same} WHERE d.__n < 0) WHERE __rn <= -__n)`,
     );
     await this.conn.run(`INSERT INTO ${target} (${cols}) SELECT ${cols} FROM (SELECT *, unnest(range(__n)) FROM __delta WHERE __n > 0)`);
-    await this.conn.run(`DROP TABLE __delta`);
   }
 
   private async applyPatch(part: PatchPart, body: Buffer): Promise<void> {

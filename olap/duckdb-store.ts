@@ -35,6 +35,8 @@ export interface TableInfo {
 export class DuckDbStore implements ReplicaStore {
   private writeQueue: Promise<unknown> = Promise.resolve();
   private readonly schemas = new Map<string, SchemaPart>();
+  /** Checkpoint rows as committed; the writer is the only one changing them. */
+  private readonly checkpoints = new Map<string, Checkpoint>();
 
   private constructor(
     readonly instance: DuckDBInstance,
@@ -62,7 +64,8 @@ export class DuckDbStore implements ReplicaStore {
       `SET GLOBAL autoinstall_known_extensions = false`,
       `SET GLOBAL allow_community_extensions = false`,
       `CREATE SCHEMA IF NOT EXISTS _sluice`,
-      `CREATE TABLE IF NOT EXISTS _sluice.checkpoints (source VARCHAR PRIMARY KEY, log_offset BIGINT NOT NULL,
+      // No PRIMARY KEY: updated on every commit, and DuckDB updates un-indexed rows in place.
+      `CREATE TABLE IF NOT EXISTS _sluice.checkpoints (source VARCHAR NOT NULL, log_offset BIGINT NOT NULL,
          position JSON, snapshotting BOOLEAN NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`,
       `CREATE TABLE IF NOT EXISTS _sluice.tables (source VARCHAR NOT NULL, "table" VARCHAR NOT NULL, spec JSON NOT NULL,
          last_commit_ms BIGINT, position VARCHAR, PRIMARY KEY (source, "table"))`,
@@ -95,35 +98,44 @@ export class DuckDbStore implements ReplicaStore {
 
   async checkpoint(source: string): Promise<Checkpoint | null> {
     return this.exclusive(async () => {
+      const known = this.checkpoints.get(source);
+      if (known) return known;
       const r = await this.writer.runAndReadAll(
         `SELECT log_offset, position::VARCHAR, snapshotting FROM _sluice.checkpoints WHERE source = ${literal(source)}`,
       );
       const row = r.getRows()[0];
       if (!row) return null;
-      return {
+      const cp: Checkpoint = {
         logOffset: Number(row[0]),
         position: row[1] === null ? null : (JSON.parse(String(row[1])) as SourcePosition),
         snapshotting: Boolean(row[2]),
       };
+      this.checkpoints.set(source, cp);
+      return cp;
     });
   }
 
   apply(source: string, records: readonly ChangeRecord[], nextOffset: number): Promise<void> {
     return this.exclusive(async () => {
       const applier = new BatchApplier(this.writer, source, this.schemas, this.stageDir);
+      const previous = this.checkpoints.get(source);
       await this.writer.run('BEGIN TRANSACTION');
       try {
-        const { position, snapshotting } = await applier.apply(records);
-        const previous = await this.writer.runAndReadAll(
-          `SELECT position::VARCHAR, snapshotting FROM _sluice.checkpoints WHERE source = ${literal(source)}`,
-        );
-        const prev = previous.getRows()[0];
-        const pos = position ? literal(JSON.stringify(position)) : prev ? (prev[0] === null ? 'NULL' : literal(String(prev[0]))) : 'NULL';
-        const snap = snapshotting ?? (prev ? Boolean(prev[1]) : false);
+        const applied = await applier.apply(records);
+        const cp: Checkpoint = {
+          logOffset: nextOffset,
+          position: applied.position ?? previous?.position ?? null,
+          snapshotting: applied.snapshotting ?? previous?.snapshotting ?? false,
+        };
+        const pos = cp.position ? literal(JSON.stringify(cp.position)) : 'NULL';
         await this.writer.run(
-          `INSERT OR REPLACE INTO _sluice.checkpoints VALUES (${literal(source)}, ${nextOffset}, ${pos}, ${snap}, now())`,
+          previous
+            ? `UPDATE _sluice.checkpoints SET log_offset = ${nextOffset}, position = ${pos}, snapshotting = ${cp.snapshotting},
+                 updated_at = now() WHERE source = ${literal(source)}`
+            : `INSERT INTO _sluice.checkpoints VALUES (${literal(source)}, ${nextOffset}, ${pos}, ${cp.snapshotting}, now())`,
         );
         await this.writer.run('COMMIT');
+        this.checkpoints.set(source, cp);
         applier.commitSchemas();
       } catch (e) {
         await this.writer.run('ROLLBACK').catch(() => undefined);
@@ -134,10 +146,6 @@ export class DuckDbStore implements ReplicaStore {
         await applier.cleanup();
       }
     });
-  }
-
-  tables(): TableInfo[] {
-    return [];
   }
 
   async tableInfos(): Promise<TableInfo[]> {

@@ -6,6 +6,8 @@
 #   MariaDB:    row-based binlog with full row image/metadata, via
 #               /etc/mysql/mariadb.conf.d/90-sluice-cdc.cnf (+ server restart).
 #
+# Usage: prepare-services.sh [postgres] [mariadb]   (no argument: both)
+#
 # Idempotent: a second run finds everything in place and does nothing.
 # Silent when there is nothing to do; prints one line per action to stderr.
 # Expects to run as root (as on the dev machine and in CI).
@@ -199,5 +201,13 @@ expire_logs_days    = 2
     || die "MariaDB binlog settings are '$current' after restart, expected '1 ROW FULL FULL'"
 }
 
-prepare_postgres
-prepare_mariadb
+# Arguments name the services to prepare (postgres, mariadb); none means both.
+services=("$@")
+[[ ${#services[@]} -gt 0 ]] || services=(postgres mariadb)
+for service in "${services[@]}"; do
+  case "$service" in
+    postgres) prepare_postgres ;;
+    mariadb) prepare_mariadb ;;
+    *) die "unknown service '$service' (expected postgres or mariadb)" ;;
+  esac
+done
