@@ -13,9 +13,15 @@ export interface StatusService {
   tables(): Promise<readonly object[]>;
 }
 
+/** The log of a source, as Debezium change events. */
+export interface ChangeFeedService {
+  changes(source: string, fromOffset: number, limit: number): Promise<object>;
+}
+
 export interface ApiOptions {
   readonly query: QueryService;
   readonly status: StatusService;
+  readonly changes: ChangeFeedService;
   readonly queryTimeoutMs: number;
   readonly maxRows: number;
   readonly logger: Logger;
@@ -80,6 +86,20 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
 
   app.get('/v1/tables', async () => ({ tables: await o.status.tables() }));
   app.get('/v1/sources', async () => ({ sources: await o.status.sources() }));
+  // Query strings are text: with type coercion off (see above) numbers are matched as digits.
+  app.get<{ Params: { source: string }; Querystring: { from?: string; limit?: string } }>(
+    '/v1/sources/:source/changes',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { from: { type: 'string', pattern: '^[0-9]{1,15}$' }, limit: { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$' } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => o.changes.changes(req.params.source, Number(req.query.from ?? 0), Number(req.query.limit ?? 100)),
+  );
 
   return app;
 }

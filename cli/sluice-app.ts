@@ -2,7 +2,10 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server.js';
 import { PostgresSource } from '../connectors/postgres/postgres-source.js';
+import { type SchemaPart, decodeRecord } from '../core/change-record.js';
 import type { SluiceConfig, SourceConfig } from '../core/config.js';
+import { toEnvelopes } from '../core/envelope.js';
+import { SluiceError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { EmbeddedLog } from '../core/log/embedded-log.js';
 import type { ChangeSource } from '../core/source.js';
@@ -51,6 +54,7 @@ export class SluiceApp {
       this.api = await buildApi({
         query: this.engine,
         status: { sources: () => this.sourcesStatus(), tables: () => this.tablesStatus() },
+        changes: { changes: (source, from, limit) => this.changeFeed(source, from, limit) },
         queryTimeoutMs: this.config.api.queryTimeoutMs,
         maxRows: this.config.api.maxRows,
         logger: this.logger,
@@ -107,6 +111,30 @@ export class SluiceApp {
       });
     }
     return out;
+  }
+
+  /**
+   * Records of a source's log from `from` on, as Debezium envelopes. Table shapes start from the
+   * store's current ones and follow the schema parts met on the way.
+   */
+  async changeFeed(source: string, from: number, limit: number): Promise<object> {
+    const runtime = this.runtimes.find((r) => r.source.name === source);
+    if (!runtime) throw new SluiceError('SLUICE_NOT_FOUND', `no source named "${source}"`);
+    const { log } = runtime;
+    const start = Math.max(from, log.startOffset);
+    const schemas = new Map<string, SchemaPart>();
+    for (const t of await this.store!.tableInfos()) {
+      if (t.source === source) schemas.set(t.table, { kind: 'schema', table: t.table, sourceDb: t.sourceDb, sourceSchema: t.sourceSchema, sourceTable: t.sourceTable, columns: t.columns, identity: t.identity, bytes: 0 });
+    }
+    const records = start < log.endOffset ? (await log.read(start, 4 * 1024 * 1024)).slice(0, limit) : [];
+    return {
+      records: records.map((r) => {
+        const rec = decodeRecord(r.payload);
+        return { offset: r.offset, kind: rec.header.kind, events: toEnvelopes(rec, schemas) };
+      }),
+      nextOffset: records.length ? records[records.length - 1].offset + 1 : start,
+      endOffset: log.endOffset,
+    };
   }
 
   async stop(): Promise<void> {

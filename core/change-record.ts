@@ -65,6 +65,7 @@ export interface TruncatePart {
 export interface SchemaPart {
   readonly kind: 'schema';
   readonly table: string;
+  readonly sourceDb: string;
   readonly sourceSchema: string;
   readonly sourceTable: string;
   readonly columns: readonly ColumnSpec[];
@@ -87,6 +88,8 @@ export interface ChangesHeader {
   readonly snapshot: boolean;
   /** Where the source is once this record is applied; absent for snapshot chunks. */
   readonly position?: SourcePosition;
+  /** When the connector captured it, ms since epoch (Debezium's top-level ts_ms). */
+  readonly capturedMs: number;
   readonly parts: readonly ChangePart[];
 }
 

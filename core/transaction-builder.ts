@@ -104,7 +104,7 @@ export class TransactionBuilder {
   finish(position: SourcePosition | undefined, snapshot = false): Buffer | null {
     for (const table of [...this.open.keys()]) this.close(table);
     if (this.parts.length === 0) return null;
-    const header: ChangesHeader = { kind: 'changes', source: this.source, snapshot, position, parts: [...this.parts] };
+    const header: ChangesHeader = { kind: 'changes', source: this.source, snapshot, position, capturedMs: Date.now(), parts: [...this.parts] };
     const record = encodeRecord(header, this.bodies);
     this.discard();
     return record;

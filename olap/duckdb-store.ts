@@ -18,6 +18,7 @@ export interface StoreOptions {
 export interface TableInfo {
   readonly source: string;
   readonly table: string;
+  readonly sourceDb: string;
   readonly sourceSchema: string;
   readonly sourceTable: string;
   readonly columns: SchemaPart['columns'];
@@ -157,6 +158,7 @@ export class DuckDbStore implements ReplicaStore {
       return {
         source: String(row[0]),
         table: String(row[1]),
+        sourceDb: spec.sourceDb,
         sourceSchema: spec.sourceSchema,
         sourceTable: spec.sourceTable,
         columns: spec.columns,

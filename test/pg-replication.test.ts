@@ -164,6 +164,34 @@ describe('Postgres -> replica', () => {
     });
   });
 
+  it('serves its log as Debezium change events', async () => {
+    const from = Number(((await (await fetch(`${sl.http}/v1/sources`)).json()) as any).sources[0].log.endOffset);
+    await src.query(`UPDATE spans SET iv = '2 days' WHERE id = 4`);
+    await src.query(`DELETE FROM spans WHERE id = 4`);
+    const feed = await waitFor('two new records', async () => {
+      const r = (await (await fetch(`${sl.http}/v1/sources/repl/changes?from=${from}`)).json()) as any;
+      return r.records.length >= 2 ? r : undefined;
+    });
+    const [update, del] = feed.records.flatMap((r: any) => r.events);
+    expect(update).toMatchObject({
+      op: 'u',
+      before: null,
+      after: { id: 4, iv: '2 days' },
+      source: { connector: 'postgresql', name: 'repl', db: DB, schema: 'public', table: 'spans', snapshot: 'false' },
+    });
+    expect(update.source.lsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+    expect(update.source.txId).toBeGreaterThan(0);
+    expect(typeof update.ts_ms).toBe('number');
+    expect(del).toMatchObject({ op: 'd', before: { id: 4, iv: null }, after: null });
+
+    const first = (await (await fetch(`${sl.http}/v1/sources/repl/changes?from=0&limit=5`)).json()) as any;
+    const snapshotRow = first.records.flatMap((r: any) => r.events).find((e: any) => e.source.table === 'kitchen');
+    expect(snapshotRow).toMatchObject({ op: 'r', before: null, source: { snapshot: 'true' } });
+    expect(snapshotRow.after).toMatchObject({ id: 1, flag: false, jb: { n: 1 }, ints: [1, null, -1] });
+    const bad = await fetch(`${sl.http}/v1/sources/nope/changes`);
+    expect(bad.status).toBe(404);
+  });
+
   it('reports tables and sources with positions and lag', async () => {
     const tables = (await (await fetch(`${sl.http}/v1/tables`)).json()) as { tables: Record<string, unknown>[] };
     const kitchen = tables.tables.find((t) => t.name === 'repl.kitchen')!;

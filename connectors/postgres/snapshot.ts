@@ -70,7 +70,7 @@ function selectList(t: CapturedTable): string {
 
 async function copyTable(client: Awaited<ReturnType<typeof connect>>, t: CapturedTable, o: SnapshotOptions): Promise<void> {
   const chunkBytes = o.chunkBytes ?? 8 * 1024 * 1024;
-  await o.log.append([encodeRecord({ kind: 'changes', source: o.source, snapshot: true, parts: [schemaPartOf(t)] })]);
+  await o.log.append([encodeRecord({ kind: 'changes', source: o.source, snapshot: true, capturedMs: Date.now(), parts: [schemaPartOf(t)] })]);
   const cutter = new CsvRowCutter();
   const emit = async (): Promise<void> => {
     const chunk = cutter.take();
@@ -79,6 +79,7 @@ async function copyTable(client: Awaited<ReturnType<typeof connect>>, t: Capture
       kind: 'changes' as const,
       source: o.source,
       snapshot: true,
+      capturedMs: Date.now(),
       parts: [{ kind: 'rows' as const, table: t.replicaName, rows: chunk.rows, bytes: chunk.body.length }],
     };
     await o.log.append([encodeRecord(header, [chunk.body])]);

@@ -4,6 +4,7 @@ import { SluiceError } from '../../core/errors.js';
 import type { TypeCatalog } from './type-catalog.js';
 
 export interface CapturedTable {
+  readonly database: string;
   readonly schema: string;
   readonly name: string;
   /** Name of the replica inside the source's schema in the store. */
@@ -30,8 +31,8 @@ export function replicaNameFor(schema: string, name: string): string {
  */
 export async function describeTable(client: pg.Client, spec: string, types: TypeCatalog): Promise<CapturedTable> {
   const { schema, name } = splitTableName(spec);
-  const { rows } = await client.query<{ oid: number; ident: string; pk: string[] | null; idx: string[] | null }>(
-    `SELECT c.oid::int AS oid, c.relreplident AS ident,
+  const { rows } = await client.query<{ db: string; oid: number; ident: string; pk: string[] | null; idx: string[] | null }>(
+    `SELECT current_database() AS db, c.oid::int AS oid, c.relreplident AS ident,
        (SELECT array_agg(a.attname::text ORDER BY array_position(i.indkey::int2[], a.attnum))
           FROM pg_index i JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey)
          WHERE i.indrelid = c.oid AND i.indisprimary) AS pk,
@@ -69,7 +70,7 @@ export async function describeTable(client: pg.Client, spec: string, types: Type
     [row.oid],
   );
   const columns = cols.rows.map((c) => types.column(c.attname, c.atttypid, c.atttypmod, keyColumns.includes(c.attname)));
-  return { schema, name, replicaName: replicaNameFor(schema, name), identity, keyColumns, columns };
+  return { database: row.db, schema, name, replicaName: replicaNameFor(schema, name), identity, keyColumns, columns };
 }
 
 function noIdentity(schema: string, name: string, why: string): SluiceError {
@@ -84,6 +85,7 @@ export function schemaPartOf(t: CapturedTable, columns: readonly ColumnSpec[] = 
   return {
     kind: 'schema',
     table: t.replicaName,
+    sourceDb: t.database,
     sourceSchema: t.schema,
     sourceTable: t.name,
     columns,

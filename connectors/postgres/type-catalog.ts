@@ -22,6 +22,11 @@ export class TypeCatalog {
     return new TypeCatalog(new Map(rows.map((r) => [r.oid, { formatted: r.formatted, elem: r.elem }])));
   }
 
+  /** From (oid, format_type(oid, NULL), typelem) triples: for tests with captured bytes. */
+  static of(types: ReadonlyArray<readonly [number, string, number]>): TypeCatalog {
+    return new TypeCatalog(new Map(types.map(([oid, formatted, elem]) => [oid, { formatted, elem }])));
+  }
+
   /** `format_type(oid, typmod)` for the types whose modifier changes the replica's type. */
   format(oid: number, typmod: number): string {
     const t = this.types.get(oid);
