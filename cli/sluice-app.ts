@@ -41,7 +41,7 @@ export class SluiceApp {
   async start(): Promise<void> {
     try {
       this.store = await DuckDbStore.open({ ...this.config.store, logger: this.logger });
-      this.engine = new QueryEngine(this.store.instance);
+      this.engine = new QueryEngine(() => this.store!.connect());
       for (const sc of this.config.sources) {
         const log = await EmbeddedLog.open({ ...this.config.log, dir: join(this.config.log.dir, sc.name), logger: this.logger });
         const source = this.createSource(sc, log);

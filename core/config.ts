@@ -77,7 +77,7 @@ const configSchema = z
     cfg.sources.forEach((s, i) => {
       if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name "${s.name}"` });
       seen.add(s.name);
-      if (['main', 'models', 'pg_catalog', 'information_schema', 'system', 'temp'].includes(s.name) || s.name.startsWith('_sluice')) {
+      if (['main', 'models', 'sluice', 'memory', 'pg_catalog', 'information_schema', 'system', 'temp'].includes(s.name) || s.name.startsWith('_sluice')) {
         ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `"${s.name}" is reserved` });
       }
     });

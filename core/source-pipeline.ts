@@ -29,6 +29,7 @@ export interface PipelineStats {
 export class SourcePipeline {
   private offset = 0;
   private position: SourcePosition | null = null;
+  private retainedAt = 0;
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
   private stats: PipelineStats = { appliedOffset: 0, logEndOffset: 0, lastBatchMs: 0, lastBatchRecords: 0, appliedRecords: 0, error: null };
@@ -114,6 +115,11 @@ export class SourcePipeline {
         };
         for (const l of this.listeners) l(next);
         backoff = 100;
+        if (Date.now() - this.retainedAt > RETENTION_EVERY_MS) {
+          this.retainedAt = Date.now();
+          // Only what the store has committed may go: the log is what a restart replays.
+          await this.log.enforceRetention(this.offset);
+        }
       } catch (e) {
         if (signal.aborted) break;
         this.stats = { ...this.stats, error: messageOf(e) };
@@ -129,6 +135,8 @@ export class SourcePipeline {
     await this.loop;
   }
 }
+
+const RETENTION_EVERY_MS = 60_000;
 
 function lastPosition(records: readonly ChangeRecord[]): SourcePosition | null {
   for (let i = records.length - 1; i >= 0; i--) {

@@ -8,6 +8,9 @@ import type { Checkpoint, ReplicaStore } from '../core/store.js';
 import { BatchApplier } from './batch-applier.js';
 import { literal } from '../core/sql.js';
 
+/** The catalog every query sees the replicas in (and the database name clients connect to). */
+export const CATALOG = 'sluice';
+
 export interface StoreOptions {
   readonly path: string;
   readonly threads?: number;
@@ -40,7 +43,7 @@ export class DuckDbStore implements ReplicaStore {
   private readonly checkpoints = new Map<string, Checkpoint>();
 
   private constructor(
-    readonly instance: DuckDBInstance,
+    private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
     private readonly stageDir: string,
     private readonly logger: Logger,
@@ -52,14 +55,20 @@ export class DuckDbStore implements ReplicaStore {
     rmSync(stageDir, { recursive: true, force: true });
     mkdirSync(stageDir, { recursive: true });
     let instance: DuckDBInstance;
+    let writer: DuckDBConnection;
     try {
-      instance = await DuckDBInstance.create(options.path);
+      // The store file is attached under a fixed catalog name: DuckDB would otherwise name it
+      // after the file, and a source called like the file would make `<source>.<table>` ambiguous.
+      instance = await DuckDBInstance.create(':memory:');
+      writer = await instance.connect();
+      await writer.run(`ATTACH ${literal(options.path)} AS ${CATALOG}`);
+      await writer.run(`USE ${CATALOG}`);
     } catch (e) {
       throw new SluiceError('SLUICE_STORE_OPEN', `cannot open store ${options.path}: ${messageOf(e)}`, { cause: e });
     }
-    const writer = await instance.connect();
     const settings = [
       `SET GLOBAL TimeZone = 'UTC'`,
+      `SET GLOBAL temp_directory = ${literal(options.path + '.tmp')}`,
       options.threads ? `SET GLOBAL threads = ${options.threads}` : '',
       options.memoryLimit ? `SET GLOBAL memory_limit = ${literal(options.memoryLimit)}` : '',
       `SET GLOBAL autoinstall_known_extensions = false`,
@@ -86,8 +95,11 @@ export class DuckDbStore implements ReplicaStore {
     return store;
   }
 
+  /** A new connection whose default catalog is the store. */
   async connect(): Promise<DuckDBConnection> {
-    return this.instance.connect();
+    const conn = await this.instance.connect();
+    await conn.run(`USE ${CATALOG}`);
+    return conn;
   }
 
   /** Runs `fn` on the writer connection, after every write queued before it. */
@@ -149,10 +161,12 @@ export class DuckDbStore implements ReplicaStore {
     });
   }
 
+  /** Read on a connection of its own, so status calls do not queue behind a long apply. */
   async tableInfos(): Promise<TableInfo[]> {
-    const r = await this.exclusive(() =>
-      this.writer.runAndReadAll(`SELECT source, "table", spec::VARCHAR, last_commit_ms, position FROM _sluice.tables ORDER BY 1, 2`),
-    );
+    const conn = await this.connect();
+    const r = await conn
+      .runAndReadAll(`SELECT source, "table", spec::VARCHAR, last_commit_ms, position FROM _sluice.tables ORDER BY 1, 2`)
+      .finally(() => conn.closeSync());
     return r.getRows().map((row) => {
       const spec = JSON.parse(String(row[2])) as SchemaPart;
       return {

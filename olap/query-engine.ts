@@ -1,4 +1,4 @@
-import { type DuckDBConnection, type DuckDBInstance, StatementType } from '@duckdb/node-api';
+import { type DuckDBConnection, StatementType } from '@duckdb/node-api';
 import { SluiceError, messageOf } from '../core/errors.js';
 
 export interface QueryColumn {
@@ -31,10 +31,10 @@ const INTEGER_TYPES = new Set(['BIGINT', 'UBIGINT', 'HUGEINT', 'UHUGEINT']);
 export class QueryEngine {
   private readonly idle: DuckDBConnection[] = [];
 
-  constructor(private readonly instance: DuckDBInstance, private readonly poolSize = 4) {}
+  constructor(private readonly connect: () => Promise<DuckDBConnection>, private readonly poolSize = 4) {}
 
   private async acquire(): Promise<DuckDBConnection> {
-    return this.idle.pop() ?? (await this.instance.connect());
+    return this.idle.pop() ?? (await this.connect());
   }
 
   private release(c: DuckDBConnection): void {

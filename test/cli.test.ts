@@ -70,6 +70,52 @@ describe('sluice command', () => {
     expect(lines.map((l) => l.msg)).toContain('shutting down');
   });
 
+  it('stops promptly on SIGTERM in the middle of a snapshot, and snapshots again on the next start', async () => {
+    const url = await freshDatabase('sluice_t_cli_snap');
+    const c = await connectPg(url);
+    await c.query(`CREATE TABLE big (id int PRIMARY KEY, v text); INSERT INTO big SELECT g, repeat('v', 100) FROM generate_series(1, 1500000) g`);
+    await c.end();
+    const file = join(dir, 'snap.json');
+    writeFileSync(file, JSON.stringify({
+      sources: [{ name: 'snap', kind: 'postgres', url, tables: ['big'] }],
+      log: { kind: 'embedded', dir: './snap-log' },
+      store: { path: './snap.duckdb' },
+      api: { port: 18933 },
+      logging: { level: 'info' },
+    }));
+    const status = async (): Promise<{ state: string; snapshot: { rows: number } | null } | undefined> => {
+      const res = await fetch('http://127.0.0.1:18933/v1/sources').catch(() => null);
+      return res?.ok ? ((await res.json()) as any).sources[0] : undefined;
+    };
+    const first = sluice(['run', '--config', file]);
+    running.push(first.child);
+    await waitFor('snapshot under way', async () => ((await status())?.snapshot?.rows ?? 0) > 0);
+    const stoppedAt = Date.now();
+    first.child.kill('SIGTERM');
+    expect(await first.exit).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(3000);
+
+    const second = sluice(['run', '--config', file]);
+    running.push(second.child);
+    await waitFor('snapshot done', async () => (await status())?.state === 'streaming', 60_000);
+    const res = await fetch('http://127.0.0.1:18933/v1/query', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql: 'SELECT count(*), count(DISTINCT id) FROM snap.big' }),
+    });
+    await waitFor('all rows', async () => {
+      const r = await fetch('http://127.0.0.1:18933/v1/query', {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql: 'SELECT count(*), count(DISTINCT id) FROM snap.big' }),
+      });
+      const body = (await r.json()) as { rows?: number[][]; error?: unknown };
+      if (!body.rows) throw new Error(`${JSON.stringify(body)}\n${JSON.stringify(await status())}\n${second.err()}`);
+      const rows = body.rows[0];
+      return rows[0] === 1_500_000 && rows[1] === 1_500_000;
+    });
+    expect(res.ok).toBe(true);
+    second.child.kill('SIGTERM');
+    expect(await second.exit).toBe(0);
+    await dropDatabase('sluice_t_cli_snap');
+  });
+
   it('runs the demo: data flows, queries answer, Ctrl-C stops it and leaves no slot behind', async () => {
     const s = sluice(['demo', '--port', '18932', '--data-dir', join(dir, 'demo'), '--pg-url', PG_ADMIN_URL]);
     running.push(s.child);

@@ -358,6 +358,19 @@ describe('EmbeddedLog retention', () => {
     expect(keep.startOffset).toBe(4);
     expect(keep.endOffset).toBe(6);
   });
+
+  it('never drops a segment holding records a consumer has yet to read', async () => {
+    const dir = await tempDir();
+    const log = await openLog({ dir, segmentBytes: 1000, retentionBytes: 1 });
+    for (let i = 0; i < 50; i++) await log.append([fixed(i)]);
+    // The consumer has applied up to offset 10 (exclusive): offset 10 must stay readable.
+    const dropped = await log.enforceRetention(10);
+    expect(dropped).toBeGreaterThan(0);
+    expect(log.startOffset).toBeLessThanOrEqual(10);
+    expect((await log.read(10, 1))[0].offset).toBe(10);
+    expect(await log.enforceRetention(10)).toBe(0);
+    await log.close();
+  });
 });
 
 describe('EmbeddedLog waitFor', () => {

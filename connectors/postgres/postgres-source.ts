@@ -30,6 +30,7 @@ export class PostgresSource implements ChangeSource {
   private stream: ReplicationStream | null = null;
   private task: Promise<void> | null = null;
   private stopping = false;
+  private readonly abort = new AbortController();
   private readonly slot: string;
   private readonly publication: string;
 
@@ -68,6 +69,8 @@ export class PostgresSource implements ChangeSource {
         log: this.log,
         logger: this.logger,
       });
+      // The pipeline may have reported what the store holds before the stream existed.
+      if (this.acknowledged) this.stream.acknowledge(this.acknowledged);
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -161,6 +164,7 @@ export class PostgresSource implements ChangeSource {
           log: this.log,
           logger: this.logger,
           progress: this.snapshotProgress,
+          signal: this.abort.signal,
         });
       }
       if (this.stopping) return;
@@ -200,6 +204,7 @@ export class PostgresSource implements ChangeSource {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.abort.abort();
     await this.stream?.stop();
     await this.task;
     this.state = 'stopped';

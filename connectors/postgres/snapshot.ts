@@ -24,6 +24,8 @@ export interface SnapshotOptions {
   readonly logger: Logger;
   readonly progress: SnapshotProgress;
   readonly chunkBytes?: number;
+  /** Stops the copy (Ctrl-C during a long snapshot); the next start snapshots again. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -38,6 +40,12 @@ export interface SnapshotOptions {
 export async function takeSnapshot(o: SnapshotOptions): Promise<string> {
   const repl = await connect(o.url, { replication: 'database' } as never);
   const copier = await connect(o.url);
+  // Ending the connections makes the COPY in flight fail, which unwinds the snapshot.
+  const onAbort = (): void => {
+    void copier.end().catch(() => undefined);
+    void repl.end().catch(() => undefined);
+  };
+  o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const created = await repl.query(`CREATE_REPLICATION_SLOT ${ident(o.slot)} LOGICAL pgoutput EXPORT_SNAPSHOT`);
     const { consistent_point: lsn, snapshot_name: snapshotName } = created.rows[0] as { consistent_point: string; snapshot_name: string };
@@ -57,6 +65,7 @@ export async function takeSnapshot(o: SnapshotOptions): Promise<string> {
     o.logger.info({ rows: o.progress.rows }, 'snapshot complete');
     return lsn;
   } finally {
+    o.signal?.removeEventListener('abort', onAbort);
     await copier.end().catch(() => undefined);
     await repl.end().catch(() => undefined);
   }

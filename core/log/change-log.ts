@@ -28,8 +28,11 @@ export interface ChangeLog {
   /** Resolves once a record at `offset` exists, or when the signal aborts. */
   waitFor(offset: number, signal?: AbortSignal): Promise<void>;
 
-  /** Drops whole segments that fall outside the retention settings; returns records dropped. */
-  enforceRetention(): Promise<number>;
+  /**
+   * Drops whole segments that fall outside the retention settings, never one holding an offset
+   * at or after `keepFrom` (what a consumer has yet to read); returns records dropped.
+   */
+  enforceRetention(keepFrom?: number): Promise<number>;
 
   /** Bytes on disk, for metrics. */
   sizeBytes(): number;

@@ -200,10 +200,10 @@ export class EmbeddedLog implements ChangeLog {
     });
   }
 
-  enforceRetention(): Promise<number> {
+  enforceRetention(keepFrom = Number.MAX_SAFE_INTEGER): Promise<number> {
     if (this.#closing) return Promise.reject(closedError());
     // Queued behind appends so the active segment cannot change underneath.
-    return this.#enqueue(() => this.#retain());
+    return this.#enqueue(() => this.#retain(keepFrom));
   }
 
   sizeBytes(): number {
@@ -280,7 +280,7 @@ export class EmbeddedLog implements ChangeLog {
       });
   }
 
-  async #retain(): Promise<number> {
+  async #retain(keepFrom: number): Promise<number> {
     if (this.#retentionBytes === null && this.#retentionMs === null) return 0;
     // An interval fsync may still be running on the segment we are about to delete.
     await this.#intervalSync;
@@ -290,6 +290,8 @@ export class EmbeddedLog implements ChangeLog {
     let dropped = 0;
     while (this.#segments.length > 1) {
       const seg = this.#segments[0];
+      // A consumer still needs records of this segment: retention waits for it.
+      if (seg.baseOffset + seg.count > keepFrom) break;
       const oversize = this.#retentionBytes !== null && total > this.#retentionBytes;
       const expired = !oversize && this.#retentionMs !== null && now - (await seg.mtimeMs()) > this.#retentionMs;
       if (!oversize && !expired) break;
