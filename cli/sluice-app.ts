@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server.js';
+import { MysqlSource } from '../connectors/mysql/mysql-source.js';
 import { PostgresSource } from '../connectors/postgres/postgres-source.js';
 import { type SchemaPart, decodeRecord } from '../core/change-record.js';
 import type { SluiceConfig, SourceConfig } from '../core/config.js';
@@ -71,6 +72,8 @@ export class SluiceApp {
     switch (sc.kind) {
       case 'postgres':
         return new PostgresSource(sc, log, this.logger.child({ source: sc.name }));
+      case 'mysql':
+        return new MysqlSource(sc, log, this.logger.child({ source: sc.name }));
     }
   }
 
@@ -124,7 +127,7 @@ export class SluiceApp {
     const start = Math.max(from, log.startOffset);
     const schemas = new Map<string, SchemaPart>();
     for (const t of await this.store!.tableInfos()) {
-      if (t.source === source) schemas.set(t.table, { kind: 'schema', table: t.table, sourceDb: t.sourceDb, sourceSchema: t.sourceSchema, sourceTable: t.sourceTable, columns: t.columns, identity: t.identity, bytes: 0 });
+      if (t.source === source) schemas.set(t.table, { kind: 'schema', table: t.table, connector: t.connector, sourceDb: t.sourceDb, sourceSchema: t.sourceSchema, sourceTable: t.sourceTable, columns: t.columns, identity: t.identity, bytes: 0 });
     }
     const records = start < log.endOffset ? (await log.read(start, 4 * 1024 * 1024)).slice(0, limit) : [];
     return {

@@ -23,13 +23,23 @@ export interface ColumnSpec {
   /** How the text value becomes the store type (see olap/stage-sql.ts). */
   readonly conversion: ValueConversion;
   readonly key: boolean;
+  /**
+   * The column's constant default, as text, when the source has one: rows that existed before
+   * the column was added show it, as they do in the source.
+   */
+  readonly default?: string;
 }
 
 export type ValueConversion = 'cast' | 'bytea-hex' | 'pg-array' | 'interval' | 'text';
 
 export interface SourcePosition {
-  /** Position to resume from / acknowledge: Postgres commit end LSN, e.g. `0/16B3748`. */
+  /**
+   * Where the source is after this transaction: Postgres' commit end LSN (`0/16B3748`), or the
+   * MySQL binlog coordinates after the commit (`mariadb-bin.000003:4567`).
+   */
   readonly lsn: string;
+  /** MySQL/MariaDB GTID of the transaction, when the server has one. */
+  readonly gtid?: string;
   readonly txId?: number;
   /** Source commit time, ms since epoch. */
   readonly tsMs: number;
@@ -65,6 +75,7 @@ export interface TruncatePart {
 export interface SchemaPart {
   readonly kind: 'schema';
   readonly table: string;
+  readonly connector: 'postgresql' | 'mysql';
   readonly sourceDb: string;
   readonly sourceSchema: string;
   readonly sourceTable: string;

@@ -23,7 +23,22 @@ const postgresSource = z
   })
   .strict();
 
-const source = z.discriminatedUnion('kind', [postgresSource]);
+const mysqlSource = z
+  .object({
+    name: identifier,
+    kind: z.literal('mysql'),
+    url: z.string().regex(/^(mysql|mariadb):\/\/[^/]+\/[^/?]+/, 'must be a mysql://user:pass@host:port/database URL'),
+    tables: z
+      .array(z.string().regex(/^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)?$/, 'must be "table" or "database.table"'))
+      .min(1, 'list at least one table'),
+    /** Replica server id this connection uses; must differ from every server and replica. */
+    serverId: z.number().int().min(1).max(4294967295).optional(),
+    /** What to do when the binlog to resume from has been purged. */
+    onBinlogPurged: z.enum(['fail', 'resnapshot']).default('fail'),
+  })
+  .strict();
+
+const source = z.discriminatedUnion('kind', [postgresSource, mysqlSource]);
 
 const embeddedLog = z
   .object({
@@ -86,6 +101,7 @@ const configSchema = z
 export type SluiceConfig = z.output<typeof configSchema>;
 export type SourceConfig = SluiceConfig['sources'][number];
 export type PostgresSourceConfig = z.output<typeof postgresSource>;
+export type MysqlSourceConfig = z.output<typeof mysqlSource>;
 
 /** `sources[0].url` style path, as users see it in their file. */
 function formatPath(path: readonly PropertyKey[]): string {

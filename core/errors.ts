@@ -22,6 +22,12 @@ export const ErrorCodes = {
   SLUICE_PG_PROTOCOL: { status: 500, retriable: true },
   SLUICE_PG_STREAM: { status: 503, retriable: true },
 
+  SLUICE_MYSQL_CONNECT: { status: 503, retriable: true },
+  SLUICE_MYSQL_BINLOG_CONFIG: { status: 500, retriable: false },
+  SLUICE_MYSQL_BINLOG_PURGED: { status: 500, retriable: false },
+  SLUICE_MYSQL_TABLE_MISSING: { status: 500, retriable: false },
+  SLUICE_MYSQL_STREAM: { status: 503, retriable: true },
+
   SLUICE_STORE_APPLY: { status: 500, retriable: false },
   SLUICE_STORE_OPEN: { status: 500, retriable: false },
 

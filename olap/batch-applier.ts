@@ -204,11 +204,25 @@ export class BatchApplier {
       await this.conn.run(`CREATE TABLE IF NOT EXISTS ${target} (${cols})`);
     } else {
       const old = new Map(before.columns.map((c) => [c.name, c]));
+      const alters = before.columns.some((c) => !part.columns.find((n) => n.name === c.name && n.storeType === c.storeType)) || part.columns.length !== before.columns.length;
+      if (alters && this.touched.has(part.table)) {
+        // DuckDB cannot ALTER a table that the same transaction already changed, so what came
+        // before is committed first. The checkpoint only moves with the final commit: a crash in
+        // between re-applies the first half, which for keyed tables lands on the same rows.
+        await this.conn.run('COMMIT');
+        await this.conn.run('BEGIN TRANSACTION');
+        this.touched.delete(part.table);
+      }
       const next = new Set(part.columns.map((c) => c.name));
       for (const c of before.columns) if (!next.has(c.name)) await this.conn.run(`ALTER TABLE ${target} DROP COLUMN ${ident(c.name)}`);
       for (const c of part.columns) {
         const was = old.get(c.name);
-        if (!was) await this.conn.run(`ALTER TABLE ${target} ADD COLUMN ${ident(c.name)} ${c.storeType}`);
+        if (!was) {
+          await this.conn.run(`ALTER TABLE ${target} ADD COLUMN ${ident(c.name)} ${c.storeType}`);
+          // Rows that predate the column show its default, as in the source. (Not ADD COLUMN ...
+          // DEFAULT: DuckDB 1.5 fails that inside a transaction once the configuration is locked.)
+          if (c.default !== undefined) await this.conn.run(`UPDATE ${target} SET ${ident(c.name)} = CAST(${literal(c.default)} AS ${c.storeType})`);
+        }
         else if (was.storeType !== c.storeType) await this.conn.run(`ALTER TABLE ${target} ALTER COLUMN ${ident(c.name)} TYPE ${c.storeType}`);
       }
     }

@@ -21,6 +21,7 @@ export interface StoreOptions {
 export interface TableInfo {
   readonly source: string;
   readonly table: string;
+  readonly connector: SchemaPart['connector'];
   readonly sourceDb: string;
   readonly sourceSchema: string;
   readonly sourceTable: string;
@@ -172,6 +173,7 @@ export class DuckDbStore implements ReplicaStore {
       return {
         source: String(row[0]),
         table: String(row[1]),
+        connector: spec.connector ?? 'postgresql',
         sourceDb: spec.sourceDb,
         sourceSchema: spec.sourceSchema,
         sourceTable: spec.sourceTable,

@@ -4,7 +4,7 @@ import { type ChangesHeader, decodeRecord } from '../core/change-record.js';
 import { parseCsv } from '../core/envelope.js';
 import { TransactionBuilder } from '../core/transaction-builder.js';
 import { PgoutputDecoder } from '../connectors/postgres/pgoutput-decoder.js';
-import type { CapturedTable } from '../connectors/postgres/table-catalog.js';
+import type { CapturedTable } from '../core/captured-table.js';
 import { TypeCatalog } from '../connectors/postgres/type-catalog.js';
 
 /** Captured from Postgres 15 by test/fixtures/capture-pgoutput.ts. */
@@ -19,7 +19,7 @@ const types = TypeCatalog.of([
   [1009, 'text[]', 25],
 ]);
 const items: CapturedTable = {
-  database: 'db', schema: 'public', name: 'items', replicaName: 'items', identity: 'key', keyColumns: ['id'],
+  connector: 'postgresql', database: 'db', schema: 'public', name: 'items', replicaName: 'items', identity: 'key', keyColumns: ['id'],
   columns: [],
 };
 

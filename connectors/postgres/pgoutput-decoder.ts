@@ -3,7 +3,7 @@ import type { CsvBatchWriter } from '../../core/csv-batch-writer.js';
 import { SluiceError } from '../../core/errors.js';
 import type { TransactionBuilder } from '../../core/transaction-builder.js';
 import { pgArrayToJson } from './pg-array.js';
-import { type CapturedTable, schemaPartOf } from './table-catalog.js';
+import { type CapturedTable, schemaPartOf } from '../../core/captured-table.js';
 import type { TypeCatalog } from './type-catalog.js';
 import { isBareJsonElement } from './type-map.js';
 

@@ -9,7 +9,8 @@ import { ident, literal } from '../../core/sql.js';
 import { connect, lsnToBigInt, redactUrl } from './connection.js';
 import { ReplicationStream } from './replication-stream.js';
 import { type SnapshotProgress, takeSnapshot } from './snapshot.js';
-import { type CapturedTable, describeTable } from './table-catalog.js';
+import type { CapturedTable } from '../../core/captured-table.js';
+import { describeTable } from './table-catalog.js';
 import { TypeCatalog } from './type-catalog.js';
 
 /** Where the log left this source: decides between (re)snapshotting and resuming. */

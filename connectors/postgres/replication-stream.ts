@@ -7,7 +7,7 @@ import { TransactionBuilder } from '../../core/transaction-builder.js';
 import { ident } from '../../core/sql.js';
 import { clientConfig, lsnToBigInt } from './connection.js';
 import { PgoutputDecoder } from './pgoutput-decoder.js';
-import type { CapturedTable } from './table-catalog.js';
+import type { CapturedTable } from '../../core/captured-table.js';
 import type { TypeCatalog } from './type-catalog.js';
 
 const INITIAL_BACKOFF_MS = 200;

@@ -7,7 +7,7 @@ import { CsvRowCutter } from '../../core/csv-row-cutter.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
 import { ident } from '../../core/sql.js';
 import { connect } from './connection.js';
-import { type CapturedTable, schemaPartOf } from './table-catalog.js';
+import { type CapturedTable, schemaPartOf } from '../../core/captured-table.js';
 
 export interface SnapshotProgress {
   tablesDone: number;

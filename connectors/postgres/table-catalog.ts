@@ -1,18 +1,7 @@
 import type pg from 'pg';
-import type { ColumnSpec, SchemaPart } from '../../core/change-record.js';
+import type { CapturedTable } from '../../core/captured-table.js';
 import { SluiceError } from '../../core/errors.js';
 import type { TypeCatalog } from './type-catalog.js';
-
-export interface CapturedTable {
-  readonly database: string;
-  readonly schema: string;
-  readonly name: string;
-  /** Name of the replica inside the source's schema in the store. */
-  readonly replicaName: string;
-  readonly identity: 'key' | 'full';
-  readonly keyColumns: readonly string[];
-  readonly columns: readonly ColumnSpec[];
-}
 
 export function splitTableName(spec: string): { schema: string; name: string } {
   const dot = spec.indexOf('.');
@@ -70,7 +59,7 @@ export async function describeTable(client: pg.Client, spec: string, types: Type
     [row.oid],
   );
   const columns = cols.rows.map((c) => types.column(c.attname, c.atttypid, c.atttypmod, keyColumns.includes(c.attname)));
-  return { database: row.db, schema, name, replicaName: replicaNameFor(schema, name), identity, keyColumns, columns };
+  return { connector: 'postgresql', database: row.db, schema, name, replicaName: replicaNameFor(schema, name), identity, keyColumns, columns };
 }
 
 function noIdentity(schema: string, name: string, why: string): SluiceError {
@@ -79,17 +68,4 @@ function noIdentity(schema: string, name: string, why: string): SluiceError {
     `table ${schema}.${name} ${why}: its updates and deletes cannot be matched to rows. ` +
       `Add a primary key, or run ALTER TABLE ${schema}.${name} REPLICA IDENTITY FULL`,
   );
-}
-
-export function schemaPartOf(t: CapturedTable, columns: readonly ColumnSpec[] = t.columns): SchemaPart {
-  return {
-    kind: 'schema',
-    table: t.replicaName,
-    sourceDb: t.database,
-    sourceSchema: t.schema,
-    sourceTable: t.name,
-    columns,
-    identity: t.identity,
-    bytes: 0,
-  };
 }

@@ -1,0 +1,218 @@
+import ZongJi from '@vlasky/zongji';
+import type { Logger } from 'pino';
+import { schemaPartOf } from '../../core/captured-table.js';
+import type { SourcePosition } from '../../core/change-record.js';
+import type { CsvBatchWriter } from '../../core/csv-batch-writer.js';
+import { SluiceError, messageOf } from '../../core/errors.js';
+import type { ChangeLog } from '../../core/log/change-log.js';
+import type { SourceState } from '../../core/source.js';
+import { TransactionBuilder } from '../../core/transaction-builder.js';
+import { connectMysql, connectionOptions, formatBinlogPosition, parseBinlogPosition, parseMysqlUrl } from './connection.js';
+import { type MysqlTable, describeMysqlTable } from './table-catalog.js';
+import { writeMysqlValue } from './value-writer.js';
+
+type Row = Record<string, unknown>;
+
+interface BinlogEvent {
+  getEventName(): string;
+  timestamp: number;
+  nextPosition: number;
+  gtid?: string;
+  tableId?: number;
+  tableMap?: Record<number, { parentSchema: string; tableName: string; columnSchemas: { COLUMN_NAME: string; COLUMN_TYPE: string }[] }>;
+  rows?: (Row | { before: Row; after: Row })[];
+  query?: string;
+}
+
+export interface BinlogStreamOptions {
+  readonly url: string;
+  readonly serverId: number;
+  readonly source: string;
+  readonly defaultDb: string;
+  readonly tables: readonly MysqlTable[];
+  readonly log: ChangeLog;
+  readonly logger: Logger;
+}
+
+interface StreamCallbacks {
+  onState(state: SourceState): void;
+  onLogged(position: string): void;
+  onError(e: SluiceError): void;
+}
+
+const DDL = /^\s*(alter|create|drop|rename|truncate)\s/i;
+
+/**
+ * The streaming half of the MySQL source: zongji decodes row events; transactions are
+ * assembled between GTID/BEGIN and XID (or COMMIT) and appended to the log as one record each.
+ * Events are processed strictly in order through a promise chain, so the rare step that must
+ * wait (re-reading a table's shape after DDL) holds back everything behind it.
+ */
+export class BinlogStream {
+  private zongji: ZongJi | null = null;
+  private stopped = false;
+  private chain: Promise<void> = Promise.resolve();
+  private readonly tables = new Map<string, MysqlTable>();
+  /** Table-map column signature seen with each table's current spec. */
+  private readonly signatures = new Map<string, string>();
+  private builder: TransactionBuilder;
+  private gtid: string | undefined;
+
+  constructor(private readonly o: BinlogStreamOptions) {
+    for (const t of o.tables) this.tables.set(`${t.database}.${t.name}`, t);
+    this.builder = new TransactionBuilder(o.source);
+  }
+
+  async run(from: string, cb: StreamCallbacks): Promise<void> {
+    let resume = from;
+    let backoff = 200;
+    while (!this.stopped) {
+      const failure = await this.session(resume, cb, (pos) => {
+        resume = pos;
+        backoff = 200;
+      });
+      if (this.stopped) break;
+      if (failure instanceof SluiceError && !failure.retriable) throw failure;
+      const err = failure instanceof SluiceError ? failure : new SluiceError('SLUICE_MYSQL_STREAM', `binlog connection lost: ${messageOf(failure)}`, { cause: failure });
+      cb.onError(err);
+      cb.onState('reconnecting');
+      this.o.logger.warn({ err: err.message, retryInMs: backoff }, 'binlog stream interrupted');
+      await new Promise((r) => setTimeout(r, backoff));
+      backoff = Math.min(backoff * 2, 10_000);
+    }
+  }
+
+  /** One binlog connection, from `from` until it fails or is stopped; resolves with the failure. */
+  private session(from: string, cb: StreamCallbacks, logged: (pos: string) => void): Promise<unknown> {
+    return new Promise((resolve) => {
+      const { file, pos } = parseBinlogPosition(from);
+      const zongji = new ZongJi(connectionOptions(parseMysqlUrl(this.o.url)));
+      this.zongji = zongji;
+      this.builder.discard();
+      this.chain = Promise.resolve();
+      let done = false;
+      const finish = (failure: unknown): void => {
+        if (done) return;
+        done = true;
+        zongji.stop();
+        // Whatever is queued still reaches the log before the next session starts.
+        this.chain.then(() => resolve(failure), (e) => resolve(e));
+      };
+      zongji.on('ready', () => {
+        cb.onState('streaming');
+        this.o.logger.info({ from }, 'streaming');
+      });
+      zongji.on('error', (e: unknown) => finish(e));
+      zongji.on('stopped', () => finish(null));
+      zongji.on('binlog', (evt: BinlogEvent) => {
+        const position = formatBinlogPosition((zongji as unknown as { options: { filename: string } }).options.filename, evt.nextPosition);
+        this.chain = this.chain.then(() => this.handle(evt, position, cb, logged)).catch((e) => finish(e));
+      });
+      const includeSchema: Record<string, string[]> = {};
+      for (const t of this.tables.values()) (includeSchema[t.database] ??= []).push(t.name);
+      zongji.start({
+        serverId: this.o.serverId,
+        filename: file,
+        position: pos,
+        includeEvents: ['tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query', 'mariadbgtid', 'gtid'],
+        includeSchema,
+      });
+    });
+  }
+
+  private async handle(evt: BinlogEvent, position: string, cb: StreamCallbacks, logged: (pos: string) => void): Promise<void> {
+    switch (evt.getEventName()) {
+      case 'mariadbgtid':
+      case 'gtid':
+        this.builder.discard();
+        this.gtid = evt.gtid;
+        return;
+      case 'writerows':
+      case 'updaterows':
+      case 'deleterows':
+        return this.rows(evt);
+      case 'xid':
+        return this.commit(evt, position, cb, logged);
+      case 'query': {
+        const q = evt.query ?? '';
+        if (/^\s*begin/i.test(q)) return this.builder.discard();
+        if (/^\s*commit/i.test(q)) return this.commit(evt, position, cb, logged);
+        if (DDL.test(q)) {
+          // DDL commits on its own; the next row events get the new shape via their table map.
+          this.signatures.clear();
+          await this.commit(evt, position, cb, logged);
+        }
+        return;
+      }
+    }
+  }
+
+  private async commit(evt: BinlogEvent, position: string, cb: StreamCallbacks, logged: (pos: string) => void): Promise<void> {
+    const pos: SourcePosition = { lsn: position, tsMs: evt.timestamp, ...(this.gtid ? { gtid: this.gtid } : {}) };
+    const record = this.builder.finish(pos);
+    this.gtid = undefined;
+    if (!record) return;
+    await this.o.log.append([record]);
+    cb.onLogged(position);
+    logged(position);
+  }
+
+  /**
+   * The table's spec for this row event. On first sight in a session, and whenever the binlog's
+   * table map stops matching what the spec was read with (a column added, dropped or retyped),
+   * the table is described again and its schema goes into the transaction ahead of its rows;
+   * the store ignores a schema that did not change.
+   */
+  private async tableFor(evt: BinlogEvent): Promise<MysqlTable | null> {
+    const map = evt.tableMap?.[evt.tableId!];
+    if (!map) return null;
+    const key = `${map.parentSchema}.${map.tableName}`;
+    const current = this.tables.get(key);
+    if (!current) return null;
+    const signature = map.columnSchemas.map((c) => `${c.COLUMN_NAME}:${c.COLUMN_TYPE}`).join(',');
+    if (this.signatures.get(key) === signature) return current;
+    const conn = await connectMysql(this.o.url);
+    try {
+      const next = await describeMysqlTable(conn, key, this.o.defaultDb);
+      this.builder.schema(schemaPartOf(next));
+      if (JSON.stringify(next.columns) !== JSON.stringify(current.columns)) {
+        this.o.logger.info({ table: key, columns: next.columns.map((c) => `${c.name} ${c.sourceType}`) }, 'table shape changed');
+      }
+      this.tables.set(key, next);
+      this.signatures.set(key, signature);
+      return next;
+    } finally {
+      await conn.end().catch(() => undefined);
+    }
+  }
+
+  private writeRow(w: CsvBatchWriter, op: string, t: MysqlTable, row: Row): void {
+    w.beginRow(op);
+    for (let i = 0; i < t.columns.length; i++) writeMysqlValue(w, t, i, row[t.columns[i].name]);
+    w.endRow();
+  }
+
+  private async rows(evt: BinlogEvent): Promise<void> {
+    const t = await this.tableFor(evt);
+    if (!t) return;
+    const w = this.builder.rows(t.replicaName);
+    const name = evt.getEventName();
+    for (const r of evt.rows ?? []) {
+      if (name === 'writerows') this.writeRow(w, 'c', t, r as Row);
+      else if (name === 'deleterows') this.writeRow(w, 'd', t, r as Row);
+      else {
+        const { before, after } = r as { before: Row; after: Row };
+        const keyChanged = t.identity === 'key' && t.keyColumns.some((k) => String(before[k]) !== String(after[k]));
+        // Full row images: the before image is always there, as Debezium's `before`.
+        this.writeRow(w, keyChanged ? 'd' : 'b', t, before);
+        this.writeRow(w, keyChanged ? 'c' : 'u', t, after);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.zongji?.stop();
+    await this.chain.catch(() => undefined);
+  }
+}
