@@ -2,6 +2,7 @@ import pg from 'pg';
 
 export interface BenchOptions {
   readonly pgUrl: string;
+  readonly mysqlUrl: string;
   readonly rows: number;
   readonly changes: number;
   readonly steadyRate: number;

@@ -1,15 +1,18 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { print } from './bench-util.js';
+import { benchMysql } from './mysql-bench.js';
 import { benchPostgres } from './postgres-bench.js';
 
 /**
- * `npm run bench [-- --rows N --changes N --rate N --seconds N]`: generates its own data in the
+ * `npm run bench [-- --rows N --changes N --rate N --seconds N --only postgres|mysql]`: generates its own data in the
  * local databases, runs Sluice in this process and prints what it measured.
  */
 const { values } = parseArgs({
   options: {
     'pg-url': { type: 'string', default: process.env.SLUICE_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
+    'mysql-url': { type: 'string', default: process.env.SLUICE_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test' },
+    only: { type: 'string' },
     rows: { type: 'string', default: '1000000' },
     changes: { type: 'string', default: '300000' },
     rate: { type: 'string', default: '10000' },
@@ -21,6 +24,7 @@ const { values } = parseArgs({
 
 const options = {
   pgUrl: values['pg-url']!,
+  mysqlUrl: values['mysql-url']!,
   rows: Number(values.rows),
   changes: Number(values.changes),
   steadyRate: Number(values.rate),
@@ -30,5 +34,7 @@ const options = {
 };
 
 print(`sluice bench: node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
-await benchPostgres(options);
+// `--only postgres` or `--only mysql` runs one source's benchmark.
+if (!values.only || values.only === 'postgres') await benchPostgres(options);
+if (!values.only || values.only === 'mysql') await benchMysql(options);
 process.exit(0);

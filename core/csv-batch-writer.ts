@@ -63,9 +63,14 @@ export class CsvBatchWriter {
     buf[this.len++] = QUOTE;
   }
 
+  /** A value given as a string: encoded straight into the batch, no Buffer per value. */
   textField(value: string): void {
-    const bytes = Buffer.from(value, 'utf8');
-    this.bytesField(bytes, 0, bytes.length);
+    const quoted = value.includes('"') ? value.replace(/"/g, '""') : value;
+    this.ensure(3 + 3 * quoted.length);
+    this.separator();
+    this.buf[this.len++] = QUOTE;
+    this.len += this.buf.write(quoted, this.len, 'utf8');
+    this.buf[this.len++] = QUOTE;
   }
 
   endRow(): void {

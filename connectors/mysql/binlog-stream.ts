@@ -57,6 +57,10 @@ export class BinlogStream {
   private readonly signatures = new Map<string, string>();
   private builder: TransactionBuilder;
   private gtid: string | undefined;
+  private pending: Buffer[] = [];
+  private pendingPosition: string | null = null;
+  private appending: Promise<void> | null = null;
+  private failSession: ((e: unknown) => void) | null = null;
 
   constructor(private readonly o: BinlogStreamOptions) {
     for (const t of o.tables) this.tables.set(`${t.database}.${t.name}`, t);
@@ -96,8 +100,11 @@ export class BinlogStream {
         done = true;
         zongji.stop();
         // Whatever is queued still reaches the log before the next session starts.
-        this.chain.then(() => resolve(failure), (e) => resolve(e));
+        this.chain
+          .then(() => this.appending)
+          .then(() => resolve(failure), (e) => resolve(e));
       };
+      this.failSession = finish;
       zongji.on('ready', () => {
         cb.onState('streaming');
         this.o.logger.info({ from }, 'streaming');
@@ -140,21 +147,41 @@ export class BinlogStream {
         if (DDL.test(q)) {
           // DDL commits on its own; the next row events get the new shape via their table map.
           this.signatures.clear();
-          await this.commit(evt, position, cb, logged);
+          this.commit(evt, position, cb, logged);
         }
         return;
       }
     }
   }
 
-  private async commit(evt: BinlogEvent, position: string, cb: StreamCallbacks, logged: (pos: string) => void): Promise<void> {
+  private commit(evt: BinlogEvent, position: string, cb: StreamCallbacks, logged: (pos: string) => void): void {
     const pos: SourcePosition = { lsn: position, tsMs: evt.timestamp, ...(this.gtid ? { gtid: this.gtid } : {}) };
     const record = this.builder.finish(pos);
     this.gtid = undefined;
     if (!record) return;
-    await this.o.log.append([record]);
-    cb.onLogged(position);
-    logged(position);
+    this.pending.push(record);
+    this.pendingPosition = position;
+    // A failed append ends the session with that failure; the next one resumes from the log.
+    this.appending ??= this.appendPending(cb, logged).catch((e) => this.failSession?.(e));
+  }
+
+  /**
+   * Appends whatever transactions are waiting in one write (and one fsync), while decoding goes
+   * on. The event chain waits for it only when a session ends, so nothing decoded is lost.
+   */
+  private async appendPending(cb: StreamCallbacks, logged: (pos: string) => void): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending;
+        const position = this.pendingPosition!;
+        this.pending = [];
+        await this.o.log.append(batch);
+        cb.onLogged(position);
+        logged(position);
+      }
+    } finally {
+      this.appending = null;
+    }
   }
 
   /**
@@ -214,5 +241,6 @@ export class BinlogStream {
     this.stopped = true;
     this.zongji?.stop();
     await this.chain.catch(() => undefined);
+    await this.appending?.catch(() => undefined);
   }
 }
