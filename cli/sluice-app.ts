@@ -50,7 +50,8 @@ export class SluiceApp {
         this.runtimes.push({ source, log, pipeline });
         // The pipeline first, so the source learns what the store already committed before it streams.
         await pipeline.start();
-        await source.start();
+        const stored = (await this.store.tableInfos()).filter((t) => t.source === sc.name).map((t) => t.table);
+        await source.start(new Set(stored));
       }
       this.api = await buildApi({
         query: this.engine,

@@ -116,7 +116,14 @@ export interface SnapshotBeginHeader {
 export interface SnapshotEndHeader {
   readonly kind: 'snapshot-end';
   readonly source: string;
+  /** Where the source resumes streaming. */
   readonly position: SourcePosition;
+  /**
+   * For a snapshot of tables added to a running source: the position each table was copied at.
+   * The stream resumes earlier, for the other tables, and must drop these tables' changes from
+   * transactions that committed at or before their fence: the copy already has them.
+   */
+  readonly fences?: Readonly<Record<string, string>>;
 }
 
 export type RecordHeader = ChangesHeader | SnapshotBeginHeader | SnapshotEndHeader;

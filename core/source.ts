@@ -21,7 +21,8 @@ export interface SourceStatus {
  */
 export interface ChangeSource {
   readonly name: string;
-  start(): Promise<void>;
+  /** `storedTables`: replicas the store already holds for this source (a table not among them is new). */
+  start(storedTables: ReadonlySet<string>): Promise<void>;
   committed(position: SourcePosition): void;
   status(): SourceStatus;
   stop(): Promise<void>;

@@ -7,6 +7,8 @@ import {
 } from './change-record.js';
 import { CsvBatchWriter } from './csv-batch-writer.js';
 
+const EMPTY = Buffer.alloc(0);
+
 interface OpenPart {
   readonly kind: 'rows' | 'patch';
   readonly unchanged: readonly number[];
@@ -23,6 +25,7 @@ export class TransactionBuilder {
   private readonly writers = new Map<string, CsvBatchWriter>();
   private readonly open = new Map<string, OpenPart>();
   private readonly parts: ChangePart[] = [];
+  /** Parallel to `parts`: a part without rows has an empty body. */
   private readonly bodies: Buffer[] = [];
   private bytes = 0;
 
@@ -93,11 +96,24 @@ export class TransactionBuilder {
   schema(part: SchemaPart): void {
     this.close(part.table);
     this.parts.push(part);
+    this.bodies.push(EMPTY);
   }
 
   truncate(table: string): void {
     this.close(table);
     this.parts.push({ kind: 'truncate', table, bytes: 0 });
+    this.bodies.push(EMPTY);
+  }
+
+  /** Forgets everything collected for `table` in this transaction (see snapshot fences). */
+  dropTable(table: string): void {
+    this.close(table);
+    for (let i = this.parts.length - 1; i >= 0; i--) {
+      if (this.parts[i].table !== table) continue;
+      this.bytes -= this.parts[i].bytes;
+      this.parts.splice(i, 1);
+      this.bodies.splice(i, 1);
+    }
   }
 
   /** Encodes what was collected as one record and starts over; null if nothing was. */

@@ -7,7 +7,7 @@ import { SluiceError, messageOf } from '../../core/errors.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
 import type { SourceState } from '../../core/source.js';
 import { TransactionBuilder } from '../../core/transaction-builder.js';
-import { connectMysql, connectionOptions, formatBinlogPosition, parseBinlogPosition, parseMysqlUrl } from './connection.js';
+import { compareBinlogPositions, connectMysql, connectionOptions, formatBinlogPosition, parseBinlogPosition, parseMysqlUrl } from './connection.js';
 import { type MysqlTable, describeMysqlTable } from './table-catalog.js';
 import { writeMysqlValue } from './value-writer.js';
 
@@ -30,6 +30,8 @@ export interface BinlogStreamOptions {
   readonly source: string;
   readonly defaultDb: string;
   readonly tables: readonly MysqlTable[];
+  /** Replica table -> binlog position its copy was taken at (see SnapshotEndHeader.fences). */
+  readonly fences: Map<string, string>;
   readonly log: ChangeLog;
   readonly logger: Logger;
 }
@@ -154,7 +156,17 @@ export class BinlogStream {
     }
   }
 
+  /** From now on, drop `table`'s changes from transactions that committed at or before `position`. */
+  fence(table: string, position: string): void {
+    this.o.fences.set(table, position);
+  }
+
   private commit(evt: BinlogEvent, position: string, cb: StreamCallbacks, logged: (pos: string) => void): void {
+    for (const [table, fence] of this.o.fences) {
+      // The copy of this table already holds what committed up to its fence.
+      if (compareBinlogPositions(position, fence) <= 0) this.builder.dropTable(table);
+      else this.o.fences.delete(table);
+    }
     const pos: SourcePosition = { lsn: position, tsMs: evt.timestamp, ...(this.gtid ? { gtid: this.gtid } : {}) };
     const record = this.builder.finish(pos);
     this.gtid = undefined;

@@ -19,6 +19,11 @@ export interface MysqlSnapshotOptions {
   readonly progress: { tablesDone: number; tablesTotal: number; rows: number };
   readonly signal?: AbortSignal;
   readonly chunkBytes?: number;
+  /**
+   * Copy tables added to a running source: the stream resumes from `resumeFrom` for the other
+   * tables, and the copied ones are fenced at the copy's position (see SnapshotEndHeader).
+   */
+  readonly resumeFrom?: string;
 }
 
 /**
@@ -48,7 +53,7 @@ async function beginConsistentSnapshot(conn: mysql.Connection, url: string): Pro
   }
 }
 
-/** Snapshot of `tables`, consistent with the returned binlog position (streaming starts there). */
+/** Snapshot of `tables`, consistent with the returned binlog position. */
 export async function takeMysqlSnapshot(o: MysqlSnapshotOptions): Promise<string> {
   const conn = await connectMysql(o.url);
   const onAbort = (): void => conn.destroy();
@@ -70,7 +75,10 @@ export async function takeMysqlSnapshot(o: MysqlSnapshotOptions): Promise<string
       o.progress.tablesDone++;
     }
     await conn.query('COMMIT');
-    await o.log.append([encodeRecord({ kind: 'snapshot-end', source: o.source, position: { lsn: position, tsMs: Date.now() } })]);
+    const end = o.resumeFrom
+      ? { position: { lsn: o.resumeFrom, tsMs: Date.now() }, fences: Object.fromEntries(tables.map((t) => [t.replicaName, position])) }
+      : { position: { lsn: position, tsMs: Date.now() } };
+    await o.log.append([encodeRecord({ kind: 'snapshot-end', source: o.source, ...end })]);
     o.logger.info({ rows: o.progress.rows }, 'snapshot complete');
     return position;
   } finally {

@@ -6,7 +6,7 @@ import { SluiceError, messageOf } from '../../core/errors.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
 import type { ChangeSource, SourceState, SourceStatus } from '../../core/source.js';
 import { BinlogStream } from './binlog-stream.js';
-import { connectMysql, parseBinlogPosition, parseMysqlUrl, redactMysqlUrl } from './connection.js';
+import { compareBinlogPositions, connectMysql, parseBinlogPosition, parseMysqlUrl, redactMysqlUrl } from './connection.js';
 import { takeMysqlSnapshot } from './mysql-snapshot.js';
 import { type MysqlTable, describeMysqlTable } from './table-catalog.js';
 
@@ -50,7 +50,7 @@ export class MysqlSource implements ChangeSource {
     this.name = config.name;
   }
 
-  async start(): Promise<void> {
+  async start(storedTables: ReadonlySet<string>): Promise<void> {
     const conn = await connectMysql(this.config.url);
     const db = parseMysqlUrl(this.config.url).database;
     let tables: MysqlTable[];
@@ -63,16 +63,45 @@ export class MysqlSource implements ChangeSource {
     } finally {
       await conn.end().catch(() => undefined);
     }
+    // Tables listed since the last run: copied on their own, the others keep streaming.
+    const added = needSnapshot ? [] : tables.filter((t) => !storedTables.has(t.replicaName));
+    const fences = needSnapshot ? new Map<string, string>() : await this.pendingFences();
     this.stream = new BinlogStream({
       url: this.config.url,
       serverId: this.config.serverId ?? defaultServerId(this.name),
       source: this.name,
       defaultDb: db,
       tables,
+      fences,
       log: this.log,
       logger: this.logger,
     });
-    this.task = this.run(tables, needSnapshot);
+    this.task = this.run(tables, needSnapshot, added);
+  }
+
+  /**
+   * Fences of the latest snapshot of added tables that the log has not streamed past yet: a
+   * restart between that snapshot and its fence positions must keep dropping those tables'
+   * older changes. Looks back over the tail of the log only; fences lie just behind it.
+   */
+  private async pendingFences(): Promise<Map<string, string>> {
+    const fences = new Map<string, string>();
+    const from = Math.max(this.log.startOffset, this.log.endOffset - 10_000);
+    let latest: string | null = null;
+    for (let at = from; at < this.log.endOffset; ) {
+      const records = await this.log.read(at);
+      for (const r of records) {
+        const h = decodeRecord(r.payload).header;
+        if (h.kind === 'snapshot-end' && h.fences) {
+          fences.clear();
+          for (const [t, p] of Object.entries(h.fences)) fences.set(t, p);
+        }
+        if (h.kind === 'changes' && h.position) latest = h.position.lsn;
+      }
+      at = records[records.length - 1].offset + 1;
+    }
+    for (const [t, p] of fences) if (latest && compareBinlogPositions(latest, p) > 0) fences.delete(t);
+    return fences;
   }
 
   private async checkServer(conn: mysql.Connection): Promise<void> {
@@ -110,9 +139,25 @@ export class MysqlSource implements ChangeSource {
     return true;
   }
 
-  private async run(tables: readonly MysqlTable[], needSnapshot: boolean): Promise<void> {
+  private async run(tables: readonly MysqlTable[], needSnapshot: boolean, added: readonly MysqlTable[]): Promise<void> {
     try {
-      if (needSnapshot) {
+      if (added.length > 0) {
+        this.state = 'snapshotting';
+        this.snapshotProgress = { tablesDone: 0, tablesTotal: added.length, rows: 0 };
+        this.logger.info({ tables: added.map((t) => t.replicaName) }, 'snapshotting tables added to the source');
+        const at = await takeMysqlSnapshot({
+          url: this.config.url,
+          defaultDb: parseMysqlUrl(this.config.url).database,
+          source: this.name,
+          tables: added,
+          log: this.log,
+          logger: this.logger,
+          progress: this.snapshotProgress,
+          signal: this.abort.signal,
+          resumeFrom: this.lastLogged!,
+        });
+        for (const t of added) this.stream!.fence(t.replicaName, at);
+      } else if (needSnapshot) {
         this.state = 'snapshotting';
         this.snapshotProgress = { tablesDone: 0, tablesTotal: tables.length, rows: 0 };
         this.lastLogged = await takeMysqlSnapshot({

@@ -49,7 +49,7 @@ export class PostgresSource implements ChangeSource {
    * Validates everything that can be wrong with the source before anything runs, so that
    * `sluice run` fails at start-up with the reason; then snapshots/streams in the background.
    */
-  async start(): Promise<void> {
+  async start(_storedTables: ReadonlySet<string>): Promise<void> {
     const client = await connect(this.config.url);
     let tables: CapturedTable[];
     let needSnapshot: boolean;
