@@ -6,7 +6,7 @@ import { encodeRecord } from '../core/change-record.js';
 import { EmbeddedLog } from '../core/log/embedded-log.js';
 import { connectMysqlTest, dropMysqlDatabase, freshMysqlDatabase } from './helpers/mysql.js';
 import { waitFor } from './helpers/postgres.js';
-import { type TestSluice, startSluice, tempDir } from './helpers/sluice.js';
+import { type TestSluice, expectReplicaRows, startSluice, tempDir } from './helpers/sluice.js';
 
 const DB = 'sluice_t_mysql';
 
@@ -36,16 +36,8 @@ const DUCK_CANON = `SELECT id::VARCHAR, i8::VARCHAR, ubig::VARCHAR, dec1::VARCHA
   FROM inv.kitchen AS k ORDER BY k.id`;
 
 async function expectReplicaEqual(src: mysql.Connection, sl: TestSluice): Promise<void> {
-  const [expectedRows] = await src.query({ sql: MY_CANON, rowsAsArray: true });
-  const expected = (expectedRows as unknown[][]).map((r) => r.map((v) => (v === null ? null : String(v))));
-  let actual: unknown[][] = [];
-  await waitFor('replica to match the source', async () => {
-    actual = await sl.query(DUCK_CANON);
-    return JSON.stringify(actual) === JSON.stringify(expected);
-  }, 20_000).catch(() => undefined);
-  expect(actual.length).toBe(expected.length);
-  const i = actual.findIndex((row, n) => JSON.stringify(row) !== JSON.stringify(expected[n]));
-  expect(i === -1 ? null : actual[i]).toEqual(i === -1 ? null : expected[i]);
+  const [rows] = await src.query({ sql: MY_CANON, rowsAsArray: true });
+  await expectReplicaRows(sl, DUCK_CANON, (rows as unknown[][]).map((r) => r.map((v) => (v === null ? null : String(v)))));
 }
 
 describe('MySQL/MariaDB -> replica', () => {

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPg, dropDatabase, freshDatabase, waitFor } from './helpers/postgres.js';
-import { type TestSluice, startSluice } from './helpers/sluice.js';
+import { type TestSluice, expectReplicaRows, startSluice } from './helpers/sluice.js';
 
 const DB = 'sluice_t_replication';
 
@@ -41,16 +41,7 @@ function kitchenInsert(from: number, to: number): string {
 }
 
 async function expectReplicaEqual(src: pg.Client, sl: TestSluice): Promise<void> {
-  const expected = (await src.query({ text: PG_CANON, rowMode: 'array' })).rows;
-  let actual: unknown[][] = [];
-  await waitFor('replica to match the source', async () => {
-    actual = await sl.query(DUCK_CANON);
-    return JSON.stringify(actual) === JSON.stringify(expected);
-  }, 20_000).catch(() => undefined);
-  expect(actual.length).toBe(expected.length);
-  // The first differing row, not a diff of thousands.
-  const i = actual.findIndex((row, n) => JSON.stringify(row) !== JSON.stringify(expected[n]));
-  expect(i === -1 ? null : actual[i]).toEqual(i === -1 ? null : expected[i]);
+  await expectReplicaRows(sl, DUCK_CANON, (await src.query({ text: PG_CANON, rowMode: 'array' })).rows);
 }
 
 describe('Postgres -> replica', () => {

@@ -5,7 +5,7 @@ import type { SourcePosition } from '../../core/change-record.js';
 import type { CsvBatchWriter } from '../../core/csv-batch-writer.js';
 import { SluiceError, messageOf } from '../../core/errors.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
-import type { SourceState } from '../../core/source.js';
+import type { StreamCallbacks } from '../../core/source-tracker.js';
 import { TransactionBuilder } from '../../core/transaction-builder.js';
 import { compareBinlogPositions, connectMysql, connectionOptions, formatBinlogPosition, parseBinlogPosition, parseMysqlUrl } from './connection.js';
 import { type MysqlTable, describeMysqlTable } from './table-catalog.js';
@@ -36,11 +36,6 @@ export interface BinlogStreamOptions {
   readonly logger: Logger;
 }
 
-interface StreamCallbacks {
-  onState(state: SourceState): void;
-  onLogged(position: string): void;
-  onError(e: SluiceError): void;
-}
 
 const DDL = /^\s*(alter|create|drop|rename|truncate)\s/i;
 

@@ -2,9 +2,10 @@ import type mysql from 'mysql2/promise';
 import type { Logger } from 'pino';
 import { type SourcePosition, decodeRecord } from '../../core/change-record.js';
 import type { MysqlSourceConfig } from '../../core/config.js';
-import { SluiceError, messageOf } from '../../core/errors.js';
+import { SluiceError } from '../../core/errors.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
-import type { ChangeSource, SourceState, SourceStatus } from '../../core/source.js';
+import type { ChangeSource, SourceStatus } from '../../core/source.js';
+import { SourceTracker } from '../../core/source-tracker.js';
 import { BinlogStream } from './binlog-stream.js';
 import { compareBinlogPositions, connectMysql, parseBinlogPosition, parseMysqlUrl, redactMysqlUrl } from './connection.js';
 import { takeMysqlSnapshot } from './mysql-snapshot.js';
@@ -32,11 +33,7 @@ function defaultServerId(name: string): number {
  */
 export class MysqlSource implements ChangeSource {
   readonly name: string;
-  private state: SourceState = 'starting';
-  private error: SluiceError | null = null;
-  private lastLogged: string | null = null;
-  private acknowledged: string | null = null;
-  private snapshotProgress: { tablesDone: number; tablesTotal: number; rows: number } | null = null;
+  private readonly tracker: SourceTracker;
   private stream: BinlogStream | null = null;
   private task: Promise<void> | null = null;
   private stopping = false;
@@ -48,6 +45,7 @@ export class MysqlSource implements ChangeSource {
     private readonly logger: Logger,
   ) {
     this.name = config.name;
+    this.tracker = new SourceTracker(config.name, 'mysql', logger);
   }
 
   async start(storedTables: ReadonlySet<string>): Promise<void> {
@@ -127,7 +125,7 @@ export class MysqlSource implements ChangeSource {
     const h = decodeRecord(last.payload).header;
     const position = h.kind === 'snapshot-end' ? h.position.lsn : h.kind === 'changes' && h.position ? h.position.lsn : null;
     if (!position) return true;
-    this.lastLogged = position;
+    this.tracker.lastLogged = position;
     const [logs] = await conn.query<mysql.RowDataPacket[]>('SHOW BINARY LOGS');
     const file = parseBinlogPosition(position).file;
     if (logs.some((l) => l.Log_name === file)) return false;
@@ -141,68 +139,38 @@ export class MysqlSource implements ChangeSource {
 
   private async run(tables: readonly MysqlTable[], needSnapshot: boolean, added: readonly MysqlTable[]): Promise<void> {
     try {
-      if (added.length > 0) {
-        this.state = 'snapshotting';
-        this.snapshotProgress = { tablesDone: 0, tablesTotal: added.length, rows: 0 };
-        this.logger.info({ tables: added.map((t) => t.replicaName) }, 'snapshotting tables added to the source');
+      if (needSnapshot || added.length > 0) {
+        const copy = added.length > 0 ? added : tables;
+        if (added.length > 0) this.logger.info({ tables: added.map((t) => t.replicaName) }, 'snapshotting tables added to the source');
         const at = await takeMysqlSnapshot({
           url: this.config.url,
           defaultDb: parseMysqlUrl(this.config.url).database,
           source: this.name,
-          tables: added,
+          tables: copy,
           log: this.log,
           logger: this.logger,
-          progress: this.snapshotProgress,
+          progress: this.tracker.startSnapshot(copy.length),
           signal: this.abort.signal,
-          resumeFrom: this.lastLogged!,
+          // Added tables: the others resume where they were, the copies are fenced.
+          ...(added.length > 0 ? { resumeFrom: this.tracker.lastLogged! } : {}),
         });
-        for (const t of added) this.stream!.fence(t.replicaName, at);
-      } else if (needSnapshot) {
-        this.state = 'snapshotting';
-        this.snapshotProgress = { tablesDone: 0, tablesTotal: tables.length, rows: 0 };
-        this.lastLogged = await takeMysqlSnapshot({
-          url: this.config.url,
-          defaultDb: parseMysqlUrl(this.config.url).database,
-          source: this.name,
-          tables,
-          log: this.log,
-          logger: this.logger,
-          progress: this.snapshotProgress,
-          signal: this.abort.signal,
-        });
+        if (added.length > 0) for (const t of added) this.stream!.fence(t.replicaName, at);
+        else this.tracker.lastLogged = at;
       }
       if (this.stopping) return;
-      await this.stream!.run(this.lastLogged!, {
-        onState: (s) => {
-          this.state = s;
-          if (s === 'streaming') this.error = null;
-        },
-        onLogged: (p) => (this.lastLogged = p),
-        onError: (e) => (this.error = e),
-      });
+      await this.stream!.run(this.tracker.lastLogged!, this.tracker);
     } catch (e) {
-      if (this.stopping) return;
-      this.state = 'failed';
-      this.error = e instanceof SluiceError ? e : new SluiceError('SLUICE_MYSQL_STREAM', messageOf(e), { cause: e });
-      this.logger.error({ err: e }, 'source failed');
+      if (!this.stopping) this.tracker.fail(e, 'SLUICE_MYSQL_STREAM');
     }
   }
 
   /** Nothing to acknowledge upstream: the binlog has no consumer position. Kept for status. */
   committed(position: SourcePosition): void {
-    this.acknowledged = position.lsn;
+    this.tracker.acknowledged = position.lsn;
   }
 
   status(): SourceStatus {
-    return {
-      name: this.name,
-      kind: 'mysql',
-      state: this.state,
-      position: this.lastLogged,
-      acknowledged: this.acknowledged,
-      error: this.error ? { code: this.error.code, message: this.error.message } : null,
-      snapshot: this.snapshotProgress ? { ...this.snapshotProgress } : null,
-    };
+    return this.tracker.status();
   }
 
   async stop(): Promise<void> {
@@ -210,6 +178,6 @@ export class MysqlSource implements ChangeSource {
     this.abort.abort();
     await this.stream?.stop();
     await this.task;
-    this.state = 'stopped';
+    this.tracker.state = 'stopped';
   }
 }

@@ -4,11 +4,12 @@ import { type SourcePosition, decodeRecord } from '../../core/change-record.js';
 import type { PostgresSourceConfig } from '../../core/config.js';
 import { SluiceError, messageOf } from '../../core/errors.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
-import type { ChangeSource, SourceState, SourceStatus } from '../../core/source.js';
+import type { ChangeSource, SourceStatus } from '../../core/source.js';
+import { SourceTracker } from '../../core/source-tracker.js';
 import { ident, literal } from '../../core/sql.js';
 import { connect, lsnToBigInt, redactUrl } from './connection.js';
 import { ReplicationStream } from './replication-stream.js';
-import { type SnapshotProgress, takeSnapshot } from './snapshot.js';
+import { takeSnapshot } from './snapshot.js';
 import type { CapturedTable } from '../../core/captured-table.js';
 import { describeTable } from './table-catalog.js';
 import { TypeCatalog } from './type-catalog.js';
@@ -23,11 +24,7 @@ type LogTail = { kind: 'empty' } | { kind: 'snapshot-incomplete' } | { kind: 'po
  */
 export class PostgresSource implements ChangeSource {
   readonly name: string;
-  private state: SourceState = 'starting';
-  private error: SluiceError | null = null;
-  private lastLogged: string | null = null;
-  private acknowledged: string | null = null;
-  private snapshotProgress: SnapshotProgress | null = null;
+  private readonly tracker: SourceTracker;
   private stream: ReplicationStream | null = null;
   private task: Promise<void> | null = null;
   private stopping = false;
@@ -41,6 +38,7 @@ export class PostgresSource implements ChangeSource {
     private readonly logger: Logger,
   ) {
     this.name = config.name;
+    this.tracker = new SourceTracker(config.name, 'postgres', logger);
     this.slot = config.slot ?? `sluice_${config.name}`;
     this.publication = config.publication ?? `sluice_${config.name}`;
   }
@@ -71,7 +69,7 @@ export class PostgresSource implements ChangeSource {
         logger: this.logger,
       });
       // The pipeline may have reported what the store holds before the stream existed.
-      if (this.acknowledged) this.stream.acknowledge(this.acknowledged);
+      if (this.tracker.acknowledged) this.stream.acknowledge(this.tracker.acknowledged);
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -136,7 +134,7 @@ export class PostgresSource implements ChangeSource {
       if (info) await client.query('SELECT pg_drop_replication_slot($1)', [this.slot]);
       return true;
     }
-    this.lastLogged = tail.lsn;
+    this.tracker.lastLogged = tail.lsn;
     if (!info || info.wal_status === 'lost') {
       const why = !info ? `replication slot ${this.slot} is missing` : `replication slot ${this.slot} was invalidated by the server (wal_status=lost)`;
       if (this.config.onSlotLost !== 'resnapshot') {
@@ -155,52 +153,33 @@ export class PostgresSource implements ChangeSource {
   private async run(tables: readonly CapturedTable[], needSnapshot: boolean): Promise<void> {
     try {
       if (needSnapshot) {
-        this.state = 'snapshotting';
-        this.snapshotProgress = { tablesDone: 0, tablesTotal: tables.length, rows: 0 };
-        this.lastLogged = await takeSnapshot({
+        this.tracker.lastLogged = await takeSnapshot({
           url: this.config.url,
           source: this.name,
           slot: this.slot,
           tables,
           log: this.log,
           logger: this.logger,
-          progress: this.snapshotProgress,
+          progress: this.tracker.startSnapshot(tables.length),
           signal: this.abort.signal,
         });
       }
       if (this.stopping) return;
-      await this.stream!.run(this.lastLogged!, {
-        onState: (s) => {
-          this.state = s;
-          if (s === 'streaming') this.error = null;
-        },
-        onLogged: (lsn) => (this.lastLogged = lsn),
-        onError: (e) => (this.error = e),
-      });
+      await this.stream!.run(this.tracker.lastLogged!, this.tracker);
     } catch (e) {
-      if (this.stopping) return;
-      this.state = 'failed';
-      this.error = e instanceof SluiceError ? e : new SluiceError('SLUICE_PG_STREAM', messageOf(e), { cause: e });
-      this.logger.error({ err: e }, 'source failed');
+      if (!this.stopping) this.tracker.fail(e, 'SLUICE_PG_STREAM');
     }
   }
 
   committed(position: SourcePosition): void {
-    if (this.acknowledged && lsnToBigInt(position.lsn) <= lsnToBigInt(this.acknowledged)) return;
-    this.acknowledged = position.lsn;
+    const acked = this.tracker.acknowledged;
+    if (acked && lsnToBigInt(position.lsn) <= lsnToBigInt(acked)) return;
+    this.tracker.acknowledged = position.lsn;
     this.stream?.acknowledge(position.lsn);
   }
 
   status(): SourceStatus {
-    return {
-      name: this.name,
-      kind: 'postgres',
-      state: this.state,
-      position: this.lastLogged,
-      acknowledged: this.acknowledged,
-      error: this.error ? { code: this.error.code, message: this.error.message } : null,
-      snapshot: this.snapshotProgress ? { ...this.snapshotProgress } : null,
-    };
+    return this.tracker.status();
   }
 
   async stop(): Promise<void> {
@@ -208,7 +187,7 @@ export class PostgresSource implements ChangeSource {
     this.abort.abort();
     await this.stream?.stop();
     await this.task;
-    this.state = 'stopped';
+    this.tracker.state = 'stopped';
   }
 }
 

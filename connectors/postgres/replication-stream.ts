@@ -2,7 +2,7 @@ import { LogicalReplicationService } from 'pg-logical-replication';
 import type { Logger } from 'pino';
 import { SluiceError, messageOf } from '../../core/errors.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
-import type { SourceState } from '../../core/source.js';
+import type { StreamCallbacks } from '../../core/source-tracker.js';
 import { TransactionBuilder } from '../../core/transaction-builder.js';
 import { ident } from '../../core/sql.js';
 import { clientConfig, lsnToBigInt } from './connection.js';
@@ -25,11 +25,6 @@ export interface ReplicationStreamOptions {
   readonly maxPendingBytes?: number;
 }
 
-interface StreamCallbacks {
-  onState(state: SourceState): void;
-  onLogged(lsn: string): void;
-  onError(e: SluiceError): void;
-}
 
 /**
  * pgoutput handed to pg-logical-replication as a plugin that does not parse: the raw message

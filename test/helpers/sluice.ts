@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { SluiceApp } from '../../cli/sluice-app.js';
 import { validateConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
+import { expect } from 'vitest';
+import { waitFor } from './postgres.js';
 
 export interface TestSluice {
   readonly app: SluiceApp;
@@ -41,4 +43,19 @@ export async function startSluice(source: Record<string, unknown>, dataDir = tem
     },
     stop: () => app.stop(),
   };
+}
+
+/**
+ * Waits until the replica's rows (`sql` through the API) equal `expected`, then asserts it,
+ * reporting the first differing row rather than a diff of thousands.
+ */
+export async function expectReplicaRows(sl: TestSluice, sql: string, expected: unknown[][]): Promise<void> {
+  let actual: unknown[][] = [];
+  await waitFor('replica to match the source', async () => {
+    actual = await sl.query(sql);
+    return JSON.stringify(actual) === JSON.stringify(expected);
+  }, 20_000).catch(() => undefined);
+  expect(actual.length).toBe(expected.length);
+  const i = actual.findIndex((row, n) => JSON.stringify(row) !== JSON.stringify(expected[n]));
+  expect(i === -1 ? null : actual[i]).toEqual(i === -1 ? null : expected[i]);
 }
