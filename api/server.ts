@@ -18,10 +18,17 @@ export interface ChangeFeedService {
   changes(source: string, fromOffset: number, limit: number): Promise<object>;
 }
 
+export interface ModelService {
+  list(): Promise<readonly object[]>;
+  /** Re-reads the model files and rebuilds, swapping all models in at once. */
+  reload(): Promise<readonly object[]>;
+}
+
 export interface ApiOptions {
   readonly query: QueryService;
   readonly status: StatusService;
   readonly changes: ChangeFeedService;
+  readonly models: ModelService;
   readonly queryTimeoutMs: number;
   readonly maxRows: number;
   readonly logger: Logger;
@@ -86,6 +93,8 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
 
   app.get('/v1/tables', async () => ({ tables: await o.status.tables() }));
   app.get('/v1/sources', async () => ({ sources: await o.status.sources() }));
+  app.get('/v1/models', async () => ({ models: await o.models.list() }));
+  app.post('/v1/models/reload', async () => ({ models: await o.models.reload() }));
   // Query strings are text: with type coercion off (see above) numbers are matched as digits.
   app.get<{ Params: { source: string }; Querystring: { from?: string; limit?: string } }>(
     '/v1/sources/:source/changes',

@@ -41,7 +41,7 @@ export class SluiceApp {
 
   async start(): Promise<void> {
     try {
-      this.store = await DuckDbStore.open({ ...this.config.store, logger: this.logger });
+      this.store = await DuckDbStore.open({ ...this.config.store, models: this.config.models, logger: this.logger });
       this.engine = new QueryEngine(() => this.store!.connect());
       for (const sc of this.config.sources) {
         const log = await EmbeddedLog.open({ ...this.config.log, dir: join(this.config.log.dir, sc.name), logger: this.logger });
@@ -57,6 +57,7 @@ export class SluiceApp {
         query: this.engine,
         status: { sources: () => this.sourcesStatus(), tables: () => this.tablesStatus() },
         changes: { changes: (source, from, limit) => this.changeFeed(source, from, limit) },
+        models: { list: () => this.modelsStatus(), reload: async () => (await this.store!.reloadModels(), this.modelsStatus()) },
         queryTimeoutMs: this.config.api.queryTimeoutMs,
         maxRows: this.config.api.maxRows,
         logger: this.logger,
@@ -113,6 +114,16 @@ export class SluiceApp {
         lastCommitAt: t.lastCommitMs ? new Date(t.lastCommitMs).toISOString() : null,
         lagMs: p && p.appliedOffset < p.logEndOffset && t.lastCommitMs ? Date.now() - t.lastCommitMs : 0,
       });
+    }
+    return out;
+  }
+
+  async modelsStatus(): Promise<object[]> {
+    const out: object[] = [];
+    for (const m of this.store!.models.status()) {
+      let rows: unknown = null;
+      if (m.state === 'current') rows = (await this.engine!.query(`SELECT count(*) FROM ${qualified('models', m.name)}`, { timeoutMs: 10_000, maxRows: 1 })).values[0][0];
+      out.push({ ...m, name: `models.${m.name}`, rows });
     }
     return out;
   }

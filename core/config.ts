@@ -56,6 +56,8 @@ const configSchema = z
   .object({
     sources: z.array(source).min(1, 'configure at least one source'),
     log: embeddedLog.prefault({ kind: 'embedded' }),
+    /** Folder of `<name>.sql` model files, each kept current as table `models.<name>`. */
+    models: z.string().min(1).nullable().default(null),
     store: z
       .object({
         path: z.string().min(1).default('./data/store.duckdb'),
@@ -129,6 +131,7 @@ export function validateConfig(raw: unknown, baseDir = process.cwd()): Readonly<
   const cfg = result.data;
   cfg.log.dir = resolve(baseDir, cfg.log.dir);
   cfg.store.path = resolve(baseDir, cfg.store.path);
+  if (cfg.models) cfg.models = resolve(baseDir, cfg.models);
   return deepFreeze(cfg);
 }
 

@@ -4,6 +4,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ChangeRecord, ColumnSpec, PatchPart, SchemaPart, SourcePosition } from '../core/change-record.js';
 import { SluiceError } from '../core/errors.js';
 import { ident, literal, qualified } from '../core/sql.js';
+import { type InputChange, type ModelRuntime, changeTableFor } from './models/model-runtime.js';
 import { oldKeyName, readCsvSql } from './stage-sql.js';
 
 interface PendingRows {
@@ -28,13 +29,44 @@ export class BatchApplier {
   private readonly changedSchemas = new Map<string, SchemaPart>();
   private readonly touched = new Set<string>();
   private readonly stageFiles: string[] = [];
+  /** What each watched input (`source.table`) had changed in this batch, for the models. */
+  private readonly changes = new Map<string, InputChange>();
 
   constructor(
     private readonly conn: DuckDBConnection,
     private readonly source: string,
     private readonly schemas: Map<string, SchemaPart>,
     private readonly stageDir: string,
+    private readonly models: ModelRuntime | null = null,
   ) {}
+
+  private watched(table: string): string | null {
+    const key = `${this.source}.${table}`;
+    return this.models?.watches(key) ? key : null;
+  }
+
+  /** The models must recompute whatever reads this table: its changes are not known row by row. */
+  private changedWholly(table: string): void {
+    const key = this.watched(table);
+    if (key) this.changes.set(key, { kind: 'all' });
+  }
+
+  /**
+   * Copies the current rows of `table` that match the staged keys into the batch's change table:
+   * called before the change (old versions) and after it (new versions).
+   */
+  private async captureRows(table: string, keys: readonly string[]): Promise<void> {
+    const key = this.watched(table);
+    if (!key || this.changes.get(key)?.kind === 'all') return;
+    const chg = changeTableFor(key);
+    const target = this.target(table);
+    if (!this.changes.has(key)) {
+      await this.conn.run(`CREATE OR REPLACE TEMP TABLE ${chg} AS SELECT * FROM ${target} LIMIT 0`);
+      this.changes.set(key, { kind: 'rows', relation: chg });
+    }
+    const match = keys.map((k) => `t.${k} = s.${k}`).join(' AND ');
+    await this.conn.run(`INSERT INTO ${chg} SELECT t.* FROM ${target} AS t SEMI JOIN (SELECT DISTINCT ${keys.join(', ')} FROM __stage WHERE __op <> 'b') AS s ON ${match}`);
+  }
 
   private schemaOf(table: string): SchemaPart {
     const s = this.changedSchemas.get(table) ?? this.schemas.get(`${this.source}.${table}`);
@@ -84,11 +116,13 @@ export class BatchApplier {
           case 'truncate':
             await this.flush(part.table);
             await this.conn.run(`DELETE FROM ${this.target(part.table)}`);
+            this.changedWholly(part.table);
             this.touched.add(part.table);
             break;
           case 'patch':
             await this.flush(part.table);
             await this.applyPatch(part, partBody);
+            this.changedWholly(part.table);
             break;
         }
       }
@@ -96,6 +130,7 @@ export class BatchApplier {
     }
     await this.flushAll();
     if (position) await this.recordTableProgress(position);
+    if (this.models) await this.models.maintain(this.conn, this.changes);
     return { position, snapshotting };
   }
 
@@ -135,12 +170,20 @@ export class BatchApplier {
     const target = this.target(table);
     if (p.snapshot) {
       await this.conn.run(`INSERT INTO ${target} (${cols}) SELECT ${cols} FROM (${readCsvSql(file, spec.columns)})`);
+      this.changedWholly(table);
       return;
     }
     await this.conn.run(`CREATE OR REPLACE TEMP TABLE __stage AS ${readCsvSql(file, spec.columns)}`);
     // __stage stays until the next flush replaces it: dropping it would cost a statement per batch.
-    if (spec.identity === 'key') await this.upsertByKey(target, spec.columns, cols);
-    else await this.applyMultiset(target, spec.columns, cols);
+    if (spec.identity === 'key') {
+      const keys = spec.columns.filter((c) => c.key).map((c) => ident(c.name));
+      await this.captureRows(table, keys);
+      await this.upsertByKey(target, spec.columns, cols);
+      await this.captureRows(table, keys);
+    } else {
+      await this.applyMultiset(target, spec.columns, cols);
+      this.changedWholly(table);
+    }
   }
 
   private async upsertByKey(target: string, columns: readonly ColumnSpec[], cols: string): Promise<void> {
@@ -226,6 +269,7 @@ export class BatchApplier {
         else if (was.storeType !== c.storeType) await this.conn.run(`ALTER TABLE ${target} ALTER COLUMN ${ident(c.name)} TYPE ${c.storeType}`);
       }
     }
+    this.changedWholly(part.table);
     const spec = JSON.stringify({ ...part, source: this.source });
     await this.conn.run(
       `INSERT INTO _sluice.tables (source, "table", spec) VALUES (${literal(this.source)}, ${literal(part.table)}, ${literal(spec)})

@@ -6,6 +6,7 @@ import type { ChangeRecord, SchemaPart, SourcePosition } from '../core/change-re
 import { SluiceError, messageOf } from '../core/errors.js';
 import type { Checkpoint, ReplicaStore } from '../core/store.js';
 import { BatchApplier } from './batch-applier.js';
+import { ModelRuntime } from './models/model-runtime.js';
 import { literal } from '../core/sql.js';
 
 /** The catalog every query sees the replicas in (and the database name clients connect to). */
@@ -13,6 +14,8 @@ export const CATALOG = 'sluice';
 
 export interface StoreOptions {
   readonly path: string;
+  /** Folder of model SQL files, if any. */
+  readonly models?: string | null;
   readonly threads?: number;
   readonly memoryLimit?: string;
   readonly logger: Logger;
@@ -48,6 +51,7 @@ export class DuckDbStore implements ReplicaStore {
     private readonly writer: DuckDBConnection,
     private readonly stageDir: string,
     private readonly logger: Logger,
+    readonly models: ModelRuntime,
   ) {}
 
   static async open(options: StoreOptions): Promise<DuckDbStore> {
@@ -87,13 +91,35 @@ export class DuckDbStore implements ReplicaStore {
       `SET GLOBAL lock_configuration = true`,
     ];
     for (const sql of settings) if (sql) await writer.run(sql);
-    const store = new DuckDbStore(instance, writer, stageDir, options.logger);
+    const store = new DuckDbStore(instance, writer, stageDir, options.logger, new ModelRuntime(options.models ?? null));
     const specs = await writer.runAndReadAll(`SELECT spec::VARCHAR FROM _sluice.tables`);
     for (const [spec] of specs.getRows()) {
       const part = JSON.parse(String(spec)) as SchemaPart & { source: string };
       store.schemas.set(`${part.source}.${part.table}`, part);
     }
+    await store.reloadModels();
     return store;
+  }
+
+  /**
+   * Reads the model files again and rebuilds every model from the replicas as they are now, in
+   * one transaction: queries see the old models until it commits, then all the new ones.
+   */
+  reloadModels(): Promise<void> {
+    return this.exclusive(async () => {
+      this.models.load();
+      await this.writer.run('BEGIN TRANSACTION');
+      try {
+        await this.models.buildAll(this.writer);
+        await this.writer.run('COMMIT');
+      } catch (e) {
+        await this.writer.run('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+      for (const m of this.models.status()) {
+        if (m.state === 'failed') this.logger.warn({ model: m.name, reason: m.error }, 'model refused');
+      }
+    });
   }
 
   /** A new connection whose default catalog is the store. */
@@ -131,7 +157,7 @@ export class DuckDbStore implements ReplicaStore {
 
   apply(source: string, records: readonly ChangeRecord[], nextOffset: number): Promise<void> {
     return this.exclusive(async () => {
-      const applier = new BatchApplier(this.writer, source, this.schemas, this.stageDir);
+      const applier = new BatchApplier(this.writer, source, this.schemas, this.stageDir, this.models);
       const previous = this.checkpoints.get(source);
       await this.writer.run('BEGIN TRANSACTION');
       try {

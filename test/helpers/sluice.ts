@@ -20,8 +20,9 @@ export function tempDir(prefix: string): string {
 }
 
 /** Sluice in this process, on an ephemeral port, with its data in `dataDir`. */
-export async function startSluice(source: Record<string, unknown>, dataDir = tempDir('t')): Promise<TestSluice> {
+export async function startSluice(source: Record<string, unknown>, dataDir = tempDir('t'), extra: Record<string, unknown> = {}): Promise<TestSluice> {
   const config = validateConfig({
+    ...extra,
     sources: [source],
     log: { kind: 'embedded', dir: join(dataDir, 'log') },
     store: { path: join(dataDir, 'store.duckdb') },

@@ -1,0 +1,233 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { messageOf } from '../../core/errors.js';
+import { ident, literal, qualified } from '../../core/sql.js';
+import { MODELS_SCHEMA, type ModelDefinition, ModelDefinitionError, inputKey, parseModelFile, renderModel } from './model-definition.js';
+import { orderModels } from './model-graph.js';
+
+/** 'waiting': an input (a replica not snapshotted yet) does not exist yet; built once it does. */
+export type ModelState = 'waiting' | 'building' | 'current' | 'failed';
+
+export interface ModelStatus {
+  readonly name: string;
+  readonly file: string;
+  readonly materialized: string;
+  readonly dependsOn: readonly string[];
+  readonly state: ModelState;
+  readonly error: string | null;
+}
+
+/** What changed in one input during a batch: some rows (kept in a temp table), or unknown. */
+export type InputChange = { readonly kind: 'rows'; readonly relation: string } | { readonly kind: 'all' };
+
+interface LoadedModel {
+  readonly def: ModelDefinition;
+  state: ModelState;
+  error: string | null;
+  /** Output columns that hold the GROUP BY values, for aggregate models. */
+  groupColumns: readonly string[];
+}
+
+/** Temp table holding a relation's changed rows (old and new versions) during one batch. */
+export function changeTableFor(key: string): string {
+  return ident(`__chg_${key.replace(/\./g, '__')}`);
+}
+
+/**
+ * The models of a store: loaded from a folder of SQL files, built, and kept current inside the
+ * same store transaction as the source changes that drive them, in dependency order.
+ *
+ * Maintenance: an aggregate model recomputes only the groups that the batch's changed rows
+ * (their old and new versions) fall in: the model's own SQL, run over just those rows, names the
+ * groups; those groups are deleted and recomputed from the full input, so min/max/count(distinct)
+ * stay exact when a row leaves. Anything else, and any input whose changes are not known row by
+ * row (a truncate, a snapshot, a schema change, a view), is recomputed whole.
+ */
+export class ModelRuntime {
+  private models: LoadedModel[] = [];
+
+  constructor(private readonly dir: string | null) {}
+
+  status(): ModelStatus[] {
+    return this.models.map((m) => ({
+      name: m.def.name,
+      file: m.def.file,
+      materialized: m.def.materialized,
+      dependsOn: m.def.inputs.map(inputKey),
+      state: m.state,
+      error: m.error,
+    }));
+  }
+
+  /** Inputs (`source.table` or `models.name`) some model reads directly. */
+  watches(key: string): boolean {
+    return this.models.some((m) => m.state === 'current' && m.def.inputs.some((i) => inputKey(i) === key));
+  }
+
+  /** Reads the model files; problems are kept per model (file and reason), the rest go on. */
+  load(): void {
+    if (!this.dir) return;
+    const failed: LoadedModel[] = [];
+    let defs: ModelDefinition[] = [];
+    for (const f of readdirSync(this.dir).filter((n) => n.endsWith('.sql')).sort()) {
+      const file = join(this.dir, f);
+      try {
+        defs.push(parseModelFile(basename(f, '.sql'), file, readFileSync(file, 'utf8')));
+      } catch (e) {
+        failed.push(this.failedModel(basename(f, '.sql'), file, e));
+      }
+    }
+    // A model that cannot be placed (cycle, missing ref) is set aside with whatever depends on it.
+    for (;;) {
+      try {
+        this.models = [...orderModels(defs).map((def) => ({ def, state: 'building' as ModelState, error: null, groupColumns: [] })), ...failed];
+        return;
+      } catch (e) {
+        const names = e instanceof ModelDefinitionError && e.models.length ? e.models : [];
+        const file = e instanceof ModelDefinitionError ? e.file : '';
+        const bad = defs.filter((d) => names.includes(d.name) || d.file === file);
+        for (const d of bad.length ? bad : [defs[0]]) failed.push({ def: d, state: 'failed', error: messageOf(e), groupColumns: [] });
+        defs = defs.filter((d) => !bad.includes(d) && d !== (bad.length ? null : defs[0]));
+      }
+    }
+  }
+
+  private failedModel(name: string, file: string, e: unknown): LoadedModel {
+    return {
+      def: { name, file, materialized: 'view', uniqueKey: [], template: '', inputs: [] },
+      state: 'failed',
+      error: messageOf(e),
+      groupColumns: [],
+    };
+  }
+
+  /**
+   * Builds every loadable model from the replicas as they are. A model whose SQL does not bind
+   * or does not fit its materialization fails with the reason; models that read it fail too.
+   */
+  async buildAll(conn: DuckDBConnection, onlyWaiting = false): Promise<void> {
+    await conn.run(`CREATE SCHEMA IF NOT EXISTS ${MODELS_SCHEMA}`);
+    for (const m of this.models) {
+      if (m.state === 'failed' || (onlyWaiting && m.state !== 'waiting')) continue;
+      const upstreamFailed = m.def.inputs.find((i) => i.kind === 'ref' && this.models.find((x) => x.def.name === i.model)?.state === 'failed');
+      if (upstreamFailed) {
+        m.state = 'failed';
+        m.error = `${m.def.file}: depends on model ${inputKey(upstreamFailed)}, which failed`;
+        continue;
+      }
+      const missing = await this.missingInput(conn, m.def);
+      if (missing) {
+        m.state = 'waiting';
+        m.error = `waiting for ${missing}`;
+        continue;
+      }
+      try {
+        if (m.def.materialized === 'aggregate') m.groupColumns = await this.groupColumnsOf(conn, m.def);
+        if (m.def.materialized === 'scd2') throw new Error(`materialized='scd2' is not supported yet`);
+        await this.rebuild(conn, m);
+        m.state = 'current';
+        m.error = null;
+      } catch (e) {
+        m.state = 'failed';
+        m.error = `${m.def.file}: ${messageOf(e)}`;
+      }
+    }
+  }
+
+  private async missingInput(conn: DuckDBConnection, def: ModelDefinition): Promise<string | null> {
+    for (const i of def.inputs) {
+      const [schema, name] = i.kind === 'source' ? [i.source, i.table] : [MODELS_SCHEMA, i.model];
+      const r = await conn.runAndReadAll(
+        `SELECT count(*) FROM (SELECT schema_name, table_name FROM duckdb_tables() UNION ALL SELECT schema_name, view_name FROM duckdb_views())
+          WHERE schema_name = ${literal(schema)} AND table_name = ${literal(name)}`,
+      );
+      if (Number(r.getRows()[0][0]) === 0) return inputKey(i);
+    }
+    return null;
+  }
+
+  private async rebuild(conn: DuckDBConnection, m: LoadedModel): Promise<void> {
+    const target = qualified(MODELS_SCHEMA, m.def.name);
+    if (m.def.materialized === 'view') {
+      await conn.run(`CREATE OR REPLACE VIEW ${target} AS ${renderModel(m.def)}`);
+    } else {
+      await conn.run(`CREATE OR REPLACE TABLE ${target} AS ${renderModel(m.def)}`);
+    }
+  }
+
+  /**
+   * The output columns an aggregate model groups by, from DuckDB's own parse of its SQL: one
+   * input relation, a GROUP BY, and every grouping expression selected under a name.
+   */
+  private async groupColumnsOf(conn: DuckDBConnection, def: ModelDefinition): Promise<string[]> {
+    if (def.inputs.length !== 1) throw new Error('an aggregate model reads exactly one source or model (join in an incremental model, then aggregate that)');
+    const parsed = await conn.runAndReadAll(`SELECT json_serialize_sql(${literal(renderModel(def))})`);
+    const tree = JSON.parse(String(parsed.getRows()[0][0])) as { error?: boolean; error_message?: string; statements: { node: AstNode }[] };
+    if (tree.error) throw new Error(tree.error_message);
+    const node = tree.statements[0]?.node;
+    if (node?.type !== 'SELECT_NODE') throw new Error('an aggregate model is a single SELECT ... GROUP BY');
+    if (node.from_table?.type !== 'BASE_TABLE') throw new Error('an aggregate model selects FROM its input directly (no join or subquery)');
+    const groups = node.group_expressions ?? [];
+    if (groups.length === 0) throw new Error('an aggregate model needs a GROUP BY');
+    const select = node.select_list ?? [];
+    const outputName = (e: AstNode): string | null => e.alias || (e.class === 'COLUMN_REF' ? e.column_names![e.column_names!.length - 1] : null);
+    const strip = (e: unknown): string => JSON.stringify(e, (k, v) => (k === 'query_location' || k === 'alias' ? undefined : v));
+    return groups.map((g) => {
+      let at = -1;
+      if (g.class === 'CONSTANT' && g.value?.type?.id === 'INTEGER') at = Number(g.value.value) - 1;
+      else if (g.class === 'COLUMN_REF' && g.column_names!.length === 1) at = select.findIndex((e) => outputName(e) === g.column_names![0]);
+      if (at < 0) at = select.findIndex((e) => strip(e) === strip(g));
+      const name = at >= 0 ? outputName(select[at]) : null;
+      if (!name) throw new Error(`select every GROUP BY expression under a name (e.g. "${'date_trunc(...) AS day'}")`);
+      return name;
+    });
+  }
+
+  /**
+   * Brings the models up to date with a batch's input changes, in dependency order, inside the
+   * caller's transaction. Changed rows of maintained models feed the models that read them.
+   */
+  async maintain(conn: DuckDBConnection, changes: Map<string, InputChange>): Promise<void> {
+    // Models waiting for an input that this batch may have created.
+    if (this.models.some((m) => m.state === 'waiting')) await this.buildAll(conn, true);
+    for (const m of this.models) {
+      if (m.state !== 'current' || m.def.materialized === 'view') continue;
+      const touched = m.def.inputs.map((i) => changes.get(inputKey(i))).filter((c): c is InputChange => c !== undefined);
+      if (touched.length === 0) continue;
+      const key = `${MODELS_SCHEMA}.${m.def.name}`;
+      if (m.def.materialized === 'aggregate' && touched.every((c) => c.kind === 'rows')) {
+        changes.set(key, await this.refreshGroups(conn, m, touched[0] as { kind: 'rows'; relation: string }));
+      } else {
+        await this.rebuild(conn, m);
+        changes.set(key, { kind: 'all' });
+      }
+    }
+  }
+
+  private async refreshGroups(conn: DuckDBConnection, m: LoadedModel, change: { relation: string }): Promise<InputChange> {
+    const target = qualified(MODELS_SCHEMA, m.def.name);
+    const cols = m.groupColumns.map(ident);
+    const same = (a: string, b: string): string => cols.map((c) => `${a}.${c} IS NOT DISTINCT FROM ${b}.${c}`).join(' AND ');
+    const replaced = new Map([[inputKey(m.def.inputs[0]), change.relation]]);
+    const chg = changeTableFor(`${MODELS_SCHEMA}.${m.def.name}`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE __affected AS SELECT DISTINCT ${cols.join(', ')} FROM (${renderModel(m.def, replaced)})`);
+    // The model's old rows of those groups, then its new ones: what models reading this one see change.
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${chg} AS SELECT m.* FROM ${target} AS m SEMI JOIN __affected AS a ON ${same('m', 'a')}`);
+    await conn.run(`DELETE FROM ${target} AS m USING __affected AS a WHERE ${same('m', 'a')}`);
+    await conn.run(`INSERT INTO ${target} SELECT s.* FROM (${renderModel(m.def)}) AS s SEMI JOIN __affected AS a ON ${same('s', 'a')}`);
+    await conn.run(`INSERT INTO ${chg} SELECT m.* FROM ${target} AS m SEMI JOIN __affected AS a ON ${same('m', 'a')}`);
+    return { kind: 'rows', relation: chg };
+  }
+}
+
+interface AstNode {
+  type?: string;
+  class?: string;
+  alias?: string;
+  column_names?: string[];
+  value?: { type?: { id?: string }; value?: unknown };
+  from_table?: AstNode;
+  group_expressions?: AstNode[];
+  select_list?: AstNode[];
+}
