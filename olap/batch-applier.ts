@@ -52,20 +52,25 @@ export class BatchApplier {
   }
 
   /**
-   * Copies the current rows of `table` that match the staged keys into the batch's change table:
-   * called before the change (old versions) and after it (new versions).
+   * Copies the current rows of `table` that match the staged keys into the batch's change
+   * tables: before the change into the old-version table, after it into the new-version one.
    */
-  private async captureRows(table: string, keys: readonly string[]): Promise<void> {
+  private async captureRows(table: string, keys: readonly string[], phase: 'old' | 'new'): Promise<void> {
     const key = this.watched(table);
     if (!key || this.changes.get(key)?.kind === 'all') return;
-    const chg = changeTableFor(key);
     const target = this.target(table);
     if (!this.changes.has(key)) {
-      await this.conn.run(`CREATE OR REPLACE TEMP TABLE ${chg} AS SELECT * FROM ${target} LIMIT 0`);
-      this.changes.set(key, { kind: 'rows', relation: chg });
+      const change = { kind: 'rows' as const, old: changeTableFor(key, 'old'), new: changeTableFor(key, 'new'), keys };
+      await this.conn.run(`CREATE OR REPLACE TEMP TABLE ${change.old} AS SELECT * FROM ${target} LIMIT 0`);
+      await this.conn.run(`CREATE OR REPLACE TEMP TABLE ${change.new} AS SELECT * FROM ${target} LIMIT 0`);
+      this.changes.set(key, change);
     }
+    const change = this.changes.get(key) as { old: string; new: string };
     const match = keys.map((k) => `t.${k} = s.${k}`).join(' AND ');
-    await this.conn.run(`INSERT INTO ${chg} SELECT t.* FROM ${target} AS t SEMI JOIN (SELECT DISTINCT ${keys.join(', ')} FROM __stage WHERE __op <> 'b') AS s ON ${match}`);
+    await this.conn.run(
+      `INSERT INTO ${phase === 'old' ? change.old : change.new} SELECT t.* FROM ${target} AS t
+       SEMI JOIN (SELECT DISTINCT ${keys.join(', ')} FROM __stage WHERE __op <> 'b') AS s ON ${match}`,
+    );
   }
 
   private schemaOf(table: string): SchemaPart {
@@ -177,9 +182,9 @@ export class BatchApplier {
     // __stage stays until the next flush replaces it: dropping it would cost a statement per batch.
     if (spec.identity === 'key') {
       const keys = spec.columns.filter((c) => c.key).map((c) => ident(c.name));
-      await this.captureRows(table, keys);
+      await this.captureRows(table, keys, 'old');
       await this.upsertByKey(target, spec.columns, cols);
-      await this.captureRows(table, keys);
+      await this.captureRows(table, keys, 'new');
     } else {
       await this.applyMultiset(target, spec.columns, cols);
       this.changedWholly(table);

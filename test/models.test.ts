@@ -7,7 +7,7 @@ import { type TestSluice, startSluice, tempDir } from './helpers/sluice.js';
 
 const DB = 'sluice_t_models';
 const MODELS = new URL('./fixtures/models/', import.meta.url).pathname;
-const MAINTAINED = ['by_status', 'daily', 'enriched', 'by_country', 'recent'];
+const MAINTAINED = ['by_status', 'daily', 'enriched', 'kept_orders', 'by_country', 'recent'];
 
 /** Deterministic pseudo-random numbers, so a failing workload can be replayed from its seed. */
 function rng(seed: number): () => number {
@@ -58,6 +58,7 @@ describe('SQL models', () => {
     const res = (await (await fetch(`${sl.http}/v1/models`)).json()) as { models: Record<string, any>[] };
     const byName = Object.fromEntries(res.models.map((m) => [m.name, m]));
     for (const name of MAINTAINED) expect(byName[`models.${name}`]).toMatchObject({ state: 'current', error: null });
+    expect(byName['models.kept_orders'].materialized).toBe('incremental');
     expect(byName['models.by_country'].dependsOn).toEqual(['models.enriched']);
     expect(byName['models.enriched'].dependsOn).toEqual(['shop.orders', 'shop.customers']);
     expect(typeof byName['models.by_status'].rows).toBe('number');
@@ -75,7 +76,7 @@ describe('SQL models', () => {
     const rand = rng(20261122);
     let nextId = 301;
     const statuses = ['new', 'paid', 'shipped', 'returned'];
-    for (let round = 0; round < 12; round++) {
+    for (let round = 0; round < 16; round++) {
       const stmts: string[] = [];
       for (let i = 0; i < 25; i++) {
         const r = rand();
@@ -84,7 +85,10 @@ describe('SQL models', () => {
         else if (r < 0.45) stmts.push(`UPDATE orders SET status = '${statuses[Math.floor(rand() * 4)]}' WHERE id = ${id}`);
         else if (r < 0.6) stmts.push(`UPDATE orders SET amount = ${(rand() * 300).toFixed(2)}, created_at = created_at + interval '1 day' WHERE id = ${id}`);
         else if (r < 0.7) stmts.push(`UPDATE orders SET customer_id = ${1 + Math.floor(rand() * 22)} WHERE id = ${id}`);
-        else if (r < 0.8) stmts.push(`UPDATE customers SET name = 'renamed ${round}-${i}', country = '${['DE', 'FR', 'US', 'JP'][Math.floor(rand() * 4)]}' WHERE id = ${1 + Math.floor(rand() * 20)}`);
+        else if (r < 0.76) stmts.push(`UPDATE customers SET name = 'renamed ${round}-${i}', country = '${['DE', 'FR', 'US', 'JP'][Math.floor(rand() * 4)]}' WHERE id = ${1 + Math.floor(rand() * 20)}`);
+        // Customers come and go, in the same transactions as orders that point at them.
+        else if (r < 0.8) stmts.push(`INSERT INTO customers VALUES (${1 + Math.floor(rand() * 22)}, 'new ${round}-${i}', 'BR') ON CONFLICT (id) DO NOTHING`);
+        else if (r < 0.84) stmts.push(`DELETE FROM customers WHERE id = ${1 + Math.floor(rand() * 22)}`);
         else if (r < 0.95) stmts.push(`DELETE FROM orders WHERE id = ${id}`);
         // The current largest order of a status goes: the next largest must take its place.
         else stmts.push(`DELETE FROM orders WHERE id = (SELECT id FROM orders ORDER BY amount DESC, id LIMIT 1)`);

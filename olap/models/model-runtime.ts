@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { messageOf } from '../../core/errors.js';
 import { ident, literal, qualified } from '../../core/sql.js';
-import { MODELS_SCHEMA, type ModelDefinition, ModelDefinitionError, inputKey, parseModelFile, renderModel } from './model-definition.js';
+import { MODELS_SCHEMA, type ModelDefinition, ModelDefinitionError, inputKey, inputRelation, parseModelFile, renderModel } from './model-definition.js';
 import { orderModels } from './model-graph.js';
 
 /** 'waiting': an input (a replica not snapshotted yet) does not exist yet; built once it does. */
@@ -18,8 +18,12 @@ export interface ModelStatus {
   readonly error: string | null;
 }
 
-/** What changed in one input during a batch: some rows (kept in a temp table), or unknown. */
-export type InputChange = { readonly kind: 'rows'; readonly relation: string } | { readonly kind: 'all' };
+/**
+ * What changed in one input during a batch: some rows, identified by `keys` (their old and new
+ * versions kept in temp tables), or too much to say row by row.
+ */
+export type RowChange = { readonly kind: 'rows'; readonly old: string; readonly new: string; readonly keys: readonly string[] };
+export type InputChange = RowChange | { readonly kind: 'all' };
 
 interface LoadedModel {
   readonly def: ModelDefinition;
@@ -29,20 +33,31 @@ interface LoadedModel {
   groupColumns: readonly string[];
 }
 
-/** Temp table holding a relation's changed rows (old and new versions) during one batch. */
-export function changeTableFor(key: string): string {
-  return ident(`__chg_${key.replace(/\./g, '__')}`);
+/** Temp table holding a relation's changed rows (old or new versions) during one batch. */
+export function changeTableFor(key: string, version: 'old' | 'new'): string {
+  return ident(`__chg_${version}_${key.replace(/\./g, '__')}`);
+}
+
+/** Both versions of the changed rows, for finding what they touch. */
+function bothVersions(c: RowChange): string {
+  return `(SELECT * FROM ${c.old} UNION ALL SELECT * FROM ${c.new})`;
+}
+
+/** The input as it was before the batch: current rows, less the changed keys, plus their old versions. */
+function oldState(relation: string, c: RowChange): string {
+  const match = c.keys.map((k) => `t.${k} IS NOT DISTINCT FROM n.${k}`).join(' AND ');
+  return `(SELECT * FROM ${relation} AS t ANTI JOIN ${c.new} AS n ON ${match} UNION ALL SELECT * FROM ${c.old})`;
 }
 
 /**
  * The models of a store: loaded from a folder of SQL files, built, and kept current inside the
  * same store transaction as the source changes that drive them, in dependency order.
  *
- * Maintenance: an aggregate model recomputes only the groups that the batch's changed rows
- * (their old and new versions) fall in: the model's own SQL, run over just those rows, names the
- * groups; those groups are deleted and recomputed from the full input, so min/max/count(distinct)
- * stay exact when a row leaves. Anything else, and any input whose changes are not known row by
- * row (a truncate, a snapshot, a schema change, a view), is recomputed whole.
+ * Maintenance (see refreshAffected): aggregate and incremental models recompute only the groups
+ * or unique keys the batch's changed rows touch, from the full inputs, so min/max/count(distinct)
+ * stay exact when a row leaves and a dimension's change reaches every fact row joined to it.
+ * A model is recomputed whole when an input's changes are not known row by row (a truncate, a
+ * snapshot, a schema change, a key-less table, a view in between).
  */
 export class ModelRuntime {
   private models: LoadedModel[] = [];
@@ -193,11 +208,12 @@ export class ModelRuntime {
     if (this.models.some((m) => m.state === 'waiting')) await this.buildAll(conn, true);
     for (const m of this.models) {
       if (m.state !== 'current' || m.def.materialized === 'view') continue;
-      const touched = m.def.inputs.map((i) => changes.get(inputKey(i))).filter((c): c is InputChange => c !== undefined);
+      const touched = m.def.inputs.filter((i) => changes.has(inputKey(i)));
       if (touched.length === 0) continue;
       const key = `${MODELS_SCHEMA}.${m.def.name}`;
-      if (m.def.materialized === 'aggregate' && touched.every((c) => c.kind === 'rows')) {
-        changes.set(key, await this.refreshGroups(conn, m, touched[0] as { kind: 'rows'; relation: string }));
+      const rowChanges = touched.map((i) => changes.get(inputKey(i))!);
+      if (rowChanges.every((c) => c.kind === 'rows') && (m.def.materialized === 'aggregate' || m.def.materialized === 'incremental')) {
+        changes.set(key, await this.refreshAffected(conn, m, changes));
       } else {
         await this.rebuild(conn, m);
         changes.set(key, { kind: 'all' });
@@ -205,19 +221,37 @@ export class ModelRuntime {
     }
   }
 
-  private async refreshGroups(conn: DuckDBConnection, m: LoadedModel, change: { relation: string }): Promise<InputChange> {
+  /**
+   * Recomputes just the model rows a batch can have changed. Which rows: the model's SQL run
+   * over the changed input rows, once on the old state (old versions, the other inputs as they
+   * were) and once on the new (new versions, the other inputs as they are), gives the group
+   * values (aggregate) or unique keys (incremental) touched. Those rows are deleted and recomputed
+   * from the full inputs; their old and new versions are this model's changes for models below.
+   */
+  private async refreshAffected(conn: DuckDBConnection, m: LoadedModel, changes: Map<string, InputChange>): Promise<InputChange> {
     const target = qualified(MODELS_SCHEMA, m.def.name);
-    const cols = m.groupColumns.map(ident);
-    const same = (a: string, b: string): string => cols.map((c) => `${a}.${c} IS NOT DISTINCT FROM ${b}.${c}`).join(' AND ');
-    const replaced = new Map([[inputKey(m.def.inputs[0]), change.relation]]);
-    const chg = changeTableFor(`${MODELS_SCHEMA}.${m.def.name}`);
-    await conn.run(`CREATE OR REPLACE TEMP TABLE __affected AS SELECT DISTINCT ${cols.join(', ')} FROM (${renderModel(m.def, replaced)})`);
-    // The model's old rows of those groups, then its new ones: what models reading this one see change.
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${chg} AS SELECT m.* FROM ${target} AS m SEMI JOIN __affected AS a ON ${same('m', 'a')}`);
+    const keyCols = (m.def.materialized === 'aggregate' ? m.groupColumns : m.def.uniqueKey).map(ident);
+    const same = (a: string, b: string): string => keyCols.map((c) => `${a}.${c} IS NOT DISTINCT FROM ${b}.${c}`).join(' AND ');
+    const changed = m.def.inputs.filter((i) => changes.get(inputKey(i))?.kind === 'rows');
+    const probes: string[] = [];
+    for (const i of changed) {
+      const c = changes.get(inputKey(i)) as RowChange;
+      if (m.def.materialized === 'aggregate') {
+        probes.push(renderModel(m.def, new Map([[inputKey(i), bothVersions(c)]])));
+        continue;
+      }
+      const oldInputs = new Map(changed.map((o) => [inputKey(o), oldState(inputRelation(o), changes.get(inputKey(o)) as RowChange)]));
+      oldInputs.set(inputKey(i), c.old);
+      probes.push(renderModel(m.def, oldInputs));
+      probes.push(renderModel(m.def, new Map([[inputKey(i), c.new]])));
+    }
+    const own: RowChange = { kind: 'rows', old: changeTableFor(`${MODELS_SCHEMA}.${m.def.name}`, 'old'), new: changeTableFor(`${MODELS_SCHEMA}.${m.def.name}`, 'new'), keys: keyCols };
+    await conn.run(`CREATE OR REPLACE TEMP TABLE __affected AS ${probes.map((p) => `SELECT ${keyCols.join(', ')} FROM (${p})`).join(' UNION ')}`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${own.old} AS SELECT m.* FROM ${target} AS m SEMI JOIN __affected AS a ON ${same('m', 'a')}`);
     await conn.run(`DELETE FROM ${target} AS m USING __affected AS a WHERE ${same('m', 'a')}`);
     await conn.run(`INSERT INTO ${target} SELECT s.* FROM (${renderModel(m.def)}) AS s SEMI JOIN __affected AS a ON ${same('s', 'a')}`);
-    await conn.run(`INSERT INTO ${chg} SELECT m.* FROM ${target} AS m SEMI JOIN __affected AS a ON ${same('m', 'a')}`);
-    return { kind: 'rows', relation: chg };
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${own.new} AS SELECT m.* FROM ${target} AS m SEMI JOIN __affected AS a ON ${same('m', 'a')}`);
+    return own;
   }
 }
 
