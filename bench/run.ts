@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { print } from './bench-util.js';
+import { benchModels } from './models-bench.js';
 import { benchMysql } from './mysql-bench.js';
 import { benchPostgres } from './postgres-bench.js';
 
 /**
- * `npm run bench [-- --rows N --changes N --rate N --seconds N --only postgres|mysql]`: generates its own data in the
+ * `npm run bench [-- --rows N --changes N --rate N --seconds N --only postgres|mysql|models]`: generates its own data in the
  * local databases, runs Sluice in this process and prints what it measured.
  */
 const { values } = parseArgs({
@@ -34,7 +35,8 @@ const options = {
 };
 
 print(`sluice bench: node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
-// `--only postgres` or `--only mysql` runs one source's benchmark.
+// `--only postgres|mysql|models` runs one of the benchmarks.
 if (!values.only || values.only === 'postgres') await benchPostgres(options);
 if (!values.only || values.only === 'mysql') await benchMysql(options);
+if (!values.only || values.only === 'models') await benchModels(options);
 process.exit(0);

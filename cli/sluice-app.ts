@@ -28,7 +28,7 @@ interface SourceRuntime {
  */
 export class SluiceApp {
   private readonly runtimes: SourceRuntime[] = [];
-  private store: DuckDbStore | null = null;
+  private storeInstance: DuckDbStore | null = null;
   private engine: QueryEngine | null = null;
   private api: FastifyInstance | null = null;
 
@@ -41,23 +41,23 @@ export class SluiceApp {
 
   async start(): Promise<void> {
     try {
-      this.store = await DuckDbStore.open({ ...this.config.store, models: this.config.models, logger: this.logger });
-      this.engine = new QueryEngine(() => this.store!.connect());
+      this.storeInstance = await DuckDbStore.open({ ...this.config.store, models: this.config.models, logger: this.logger });
+      this.engine = new QueryEngine(() => this.storeInstance!.connect());
       for (const sc of this.config.sources) {
         const log = await EmbeddedLog.open({ ...this.config.log, dir: join(this.config.log.dir, sc.name), logger: this.logger });
         const source = this.createSource(sc, log);
-        const pipeline = new SourcePipeline(source, log, this.store, this.logger, this.config.pipeline.maxBatchBytes);
+        const pipeline = new SourcePipeline(source, log, this.storeInstance, this.logger, this.config.pipeline.maxBatchBytes);
         this.runtimes.push({ source, log, pipeline });
         // The pipeline first, so the source learns what the store already committed before it streams.
         await pipeline.start();
-        const stored = (await this.store.tableInfos()).filter((t) => t.source === sc.name).map((t) => t.table);
+        const stored = (await this.storeInstance.tableInfos()).filter((t) => t.source === sc.name).map((t) => t.table);
         await source.start(new Set(stored));
       }
       this.api = await buildApi({
         query: this.engine,
         status: { sources: () => this.sourcesStatus(), tables: () => this.tablesStatus() },
         changes: { changes: (source, from, limit) => this.changeFeed(source, from, limit) },
-        models: { list: () => this.modelsStatus(), reload: async () => (await this.store!.reloadModels(), this.modelsStatus()) },
+        models: { list: () => this.modelsStatus(), reload: async () => (await this.storeInstance!.reloadModels(), this.modelsStatus()) },
         queryTimeoutMs: this.config.api.queryTimeoutMs,
         maxRows: this.config.api.maxRows,
         logger: this.logger,
@@ -79,12 +79,18 @@ export class SluiceApp {
     }
   }
 
+  /** The store, for tools that drive it directly (benchmarks). */
+  store(): DuckDbStore {
+    if (!this.storeInstance) throw new SluiceError('SLUICE_INTERNAL', 'the store is not open');
+    return this.storeInstance;
+  }
+
   pipelineFor(source: string): SourcePipeline | undefined {
     return this.runtimes.find((r) => r.source.name === source)?.pipeline;
   }
 
   async sourcesStatus(): Promise<object[]> {
-    const tables = await this.store!.tableInfos();
+    const tables = await this.storeInstance!.tableInfos();
     return this.runtimes.map(({ source, pipeline }) => {
       const s = source.status();
       const p = pipeline.status();
@@ -100,7 +106,7 @@ export class SluiceApp {
   }
 
   async tablesStatus(): Promise<object[]> {
-    const infos = await this.store!.tableInfos();
+    const infos = await this.storeInstance!.tableInfos();
     const out: object[] = [];
     for (const t of infos) {
       const p = this.pipelineFor(t.source)?.status();
@@ -120,7 +126,7 @@ export class SluiceApp {
 
   async modelsStatus(): Promise<object[]> {
     const out: object[] = [];
-    for (const m of this.store!.models.status()) {
+    for (const m of this.storeInstance!.models.status()) {
       let rows: unknown = null;
       if (m.state === 'current') rows = (await this.engine!.query(`SELECT count(*) FROM ${qualified('models', m.name)}`, { timeoutMs: 10_000, maxRows: 1 })).values[0][0];
       out.push({ ...m, name: `models.${m.name}`, rows });
@@ -138,7 +144,7 @@ export class SluiceApp {
     const { log } = runtime;
     const start = Math.max(from, log.startOffset);
     const schemas = new Map<string, SchemaPart>();
-    for (const t of await this.store!.tableInfos()) {
+    for (const t of await this.storeInstance!.tableInfos()) {
       if (t.source === source) schemas.set(t.table, { kind: 'schema', table: t.table, connector: t.connector, sourceDb: t.sourceDb, sourceSchema: t.sourceSchema, sourceTable: t.sourceTable, columns: t.columns, identity: t.identity, bytes: 0 });
     }
     const records = start < log.endOffset ? (await log.read(start, 4 * 1024 * 1024)).slice(0, limit) : [];
@@ -161,7 +167,7 @@ export class SluiceApp {
     }
     this.runtimes.length = 0;
     this.engine?.close();
-    await this.store?.close();
-    this.store = null;
+    await this.storeInstance?.close();
+    this.storeInstance = null;
   }
 }
