@@ -4,11 +4,13 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ChangeRecord, ColumnSpec, PatchPart, SchemaPart, SourcePosition } from '../core/change-record.js';
 import { SluiceError } from '../core/errors.js';
 import { ident, literal, qualified } from '../core/sql.js';
-import { type InputChange, type ModelRuntime, changeTableFor } from './models/model-runtime.js';
+import { type InputChange, type ModelRuntime, changeTableFor, historyTableFor } from './models/model-runtime.js';
 import { oldKeyName, readCsvSql } from './stage-sql.js';
 
 interface PendingRows {
   readonly bodies: Buffer[];
+  /** Per body: its row count and its source commit time, for models that keep history. */
+  readonly commits: { rows: number; tsMs: number }[];
   snapshot: boolean;
 }
 
@@ -31,6 +33,7 @@ export class BatchApplier {
   private readonly stageFiles: string[] = [];
   /** What each watched input (`source.table`) had changed in this batch, for the models. */
   private readonly changes = new Map<string, InputChange>();
+  private historyFlushes = 0;
 
   constructor(
     private readonly conn: DuckDBConnection,
@@ -83,6 +86,34 @@ export class BatchApplier {
     return qualified(this.source, table);
   }
 
+  /**
+   * For models that keep history (scd2): every staged change, in order, with its source commit
+   * time. The stage keeps file order, and each body's row count says which commit a row is from;
+   * rowids inside an open transaction carry an offset, so positions are taken from the first.
+   */
+  private async captureHistory(table: string, columns: readonly ColumnSpec[], commits: readonly { rows: number; tsMs: number }[]): Promise<void> {
+    const key = this.watched(table);
+    const change = key ? this.changes.get(key) : undefined;
+    if (!key || !this.models!.keepsHistory(key) || change?.kind !== 'rows') return;
+    const ranges: string[] = [];
+    let from = 0;
+    for (const c of commits) {
+      ranges.push(`(${from}, ${from + c.rows}, ${c.tsMs})`);
+      from += c.rows;
+    }
+    const history = historyTableFor(key);
+    const seq = `${++this.historyFlushes}::BIGINT * 4294967296 + s.__row`;
+    const select = `SELECT ${columns.map((c) => `s.${ident(c.name)}`).join(', ')}, s.__op, ${seq} AS __seq, make_timestamptz(r.ts * 1000) AS __ts
+      FROM (SELECT *, rowid - min(rowid) OVER () AS __row FROM __stage) AS s
+      JOIN (VALUES ${ranges.join(', ')}) AS r (lo, hi, ts) ON s.__row >= r.lo AND s.__row < r.hi WHERE s.__op <> 'b'`;
+    if (!change.history) {
+      await this.conn.run(`CREATE OR REPLACE TEMP TABLE ${history} AS ${select}`);
+      this.changes.set(key, { ...change, history });
+    } else {
+      await this.conn.run(`INSERT INTO ${history} ${select}`);
+    }
+  }
+
   async apply(records: readonly ChangeRecord[]): Promise<{ position: SourcePosition | null; snapshotting: boolean | null }> {
     let position: SourcePosition | null = null;
     let snapshotting: boolean | null = null;
@@ -110,8 +141,9 @@ export class BatchApplier {
               await this.flush(part.table);
               p = undefined;
             }
-            if (!p) this.pending.set(part.table, (p = { bodies: [], snapshot: header.snapshot }));
+            if (!p) this.pending.set(part.table, (p = { bodies: [], commits: [], snapshot: header.snapshot }));
             p.bodies.push(partBody);
+            p.commits.push({ rows: part.rows, tsMs: header.position?.tsMs ?? header.capturedMs });
             break;
           }
           case 'schema':
@@ -183,6 +215,7 @@ export class BatchApplier {
     if (spec.identity === 'key') {
       const keys = spec.columns.filter((c) => c.key).map((c) => ident(c.name));
       await this.captureRows(table, keys, 'old');
+      await this.captureHistory(table, spec.columns, p.commits);
       await this.upsertByKey(target, spec.columns, cols);
       await this.captureRows(table, keys, 'new');
     } else {

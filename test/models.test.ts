@@ -7,7 +7,7 @@ import { type TestSluice, startSluice, tempDir } from './helpers/sluice.js';
 
 const DB = 'sluice_t_models';
 const MODELS = new URL('./fixtures/models/', import.meta.url).pathname;
-const MAINTAINED = ['by_status', 'daily', 'enriched', 'kept_orders', 'by_country', 'recent'];
+const MAINTAINED = ['by_status', 'daily', 'enriched', 'kept_orders', 'by_country', 'recent', 'customer_history'];
 
 /** Deterministic pseudo-random numbers, so a failing workload can be replayed from its seed. */
 function rng(seed: number): () => number {
@@ -21,9 +21,11 @@ async function modelDifferences(sl: TestSluice): Promise<Record<string, [unknown
   for (const name of MAINTAINED) {
     const def = parseModelFile(name, `${MODELS}${name}.sql`, readFileSync(`${MODELS}${name}.sql`, 'utf8'));
     const fresh = renderModel(def);
+    // A history's current versions are what its SQL gives now.
+    const model = def.materialized === 'scd2' ? `(SELECT * EXCLUDE (valid_from, valid_to, is_current) FROM models.${name} WHERE is_current)` : `models.${name}`;
     const [[extra, missing]] = await sl.query(
-      `SELECT (SELECT count(*) FROM (SELECT * FROM models.${name} EXCEPT ALL SELECT * FROM (${fresh}))),
-              (SELECT count(*) FROM (SELECT * FROM (${fresh}) EXCEPT ALL SELECT * FROM models.${name}))`,
+      `SELECT (SELECT count(*) FROM (SELECT * FROM ${model} EXCEPT ALL SELECT * FROM (${fresh}))),
+              (SELECT count(*) FROM (SELECT * FROM (${fresh}) EXCEPT ALL SELECT * FROM ${model}))`,
     );
     out[name] = [extra, missing];
   }
@@ -45,7 +47,14 @@ describe('SQL models', () => {
     await src.query(`INSERT INTO orders SELECT g, 1 + g % 20, (ARRAY['new','paid','shipped'])[1 + g % 3], g * 1.5,
       TIMESTAMPTZ '2025-01-01' + g * interval '7 hours' FROM generate_series(1, 300) g`);
     sl = await startSluice({ name: 'shop', kind: 'postgres', url, tables: ['orders', 'customers'] }, tempDir('models'), { models: MODELS });
-    await waitFor('snapshot', async () => (await sl.query('SELECT count(*) FROM shop.orders'))[0][0] === 300);
+    await waitFor('snapshot', async () => {
+      const [[orders, customers]] = await sl.query('SELECT (SELECT count(*) FROM shop.orders), (SELECT count(*) FROM shop.customers)');
+      return orders === 300 && customers === 20;
+    });
+    await waitFor('models built', async () => {
+      const res = (await (await fetch(`${sl.http}/v1/models`)).json()) as { models: { state: string }[] };
+      return res.models.every((m) => m.state !== 'waiting');
+    });
   });
 
   afterAll(async () => {
@@ -118,6 +127,42 @@ describe('SQL models', () => {
     while (!done) seen.add(await gap());
     await writer;
     expect([...seen]).toEqual(['0.00']);
+  });
+
+  it('keeps the history of a table as scd2: every version with its commit time, deleted rows closed', async () => {
+    const before = Date.now() - 1000;
+    await src.query(`INSERT INTO customers VALUES (101, 'first', 'DE'), (102, 'stays', 'FR'), (103, 'hidden later', 'US')`);
+    await src.query(`UPDATE customers SET name = 'second' WHERE id = 101`);
+    await src.query(`UPDATE customers SET name = 'third', country = 'JP' WHERE id = 101`);
+    await src.query(`DELETE FROM customers WHERE id = 102`);
+    await src.query(`UPDATE customers SET country = 'XX' WHERE id = 103`);
+    type V = [number, string, string, string, string | null, boolean];
+    let versions: V[] = [];
+    await waitFor('history', async () => {
+      versions = (await sl.query(
+        `SELECT id, name, country, valid_from::VARCHAR, valid_to::VARCHAR, is_current FROM models.customer_history WHERE id > 100 ORDER BY id, valid_from`,
+      )) as V[];
+      return versions.length === 5;
+    }).catch(() => undefined);
+    if (versions.length !== 5) expect(await sl.query(`SELECT id, name, country, valid_from::VARCHAR, valid_to::VARCHAR, is_current FROM models.customer_history WHERE id > 100 ORDER BY id, valid_from`)).toEqual([]);
+    expect(versions.map(([id, name, country, , to, current]) => [id, name, country, to === null, current])).toEqual([
+      [101, 'first', 'DE', false, false],
+      [101, 'second', 'DE', false, false],
+      [101, 'third', 'JP', true, true],
+      [102, 'stays', 'FR', false, false],
+      [103, 'hidden later', 'US', false, false],
+    ]);
+    // Each version ends exactly when the next begins, at the source's commit times, in order.
+    const ms = (t: string | null): number => Date.parse(String(t).replace(' ', 'T').replace(/\+00$/, 'Z'));
+    expect(versions[0][4]).toBe(versions[1][3]);
+    expect(versions[1][4]).toBe(versions[2][3]);
+    expect(ms(versions[0][3])).toBeGreaterThan(before);
+    expect(ms(versions[0][3])).toBeLessThan(ms(versions[1][3]));
+    expect(ms(versions[3][4])).toBeGreaterThan(ms(versions[3][3]));
+    // The current versions are what the model's SQL gives now.
+    const current = await sl.query(`SELECT id, name, country FROM models.customer_history WHERE is_current ORDER BY id`);
+    const { rows } = await src.query({ text: `SELECT id, name, country FROM customers WHERE country <> 'XX' ORDER BY id`, rowMode: 'array' });
+    expect(current).toEqual(rows);
   });
 
   it('rebuilds on reload, swapping in models whose SQL changed', async () => {

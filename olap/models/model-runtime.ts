@@ -22,7 +22,14 @@ export interface ModelStatus {
  * What changed in one input during a batch: some rows, identified by `keys` (their old and new
  * versions kept in temp tables), or too much to say row by row.
  */
-export type RowChange = { readonly kind: 'rows'; readonly old: string; readonly new: string; readonly keys: readonly string[] };
+export type RowChange = {
+  readonly kind: 'rows';
+  readonly old: string;
+  readonly new: string;
+  readonly keys: readonly string[];
+  /** Every change in order (`__op`, `__seq`, `__ts`), for models that keep history. */
+  readonly history?: string;
+};
 export type InputChange = RowChange | { readonly kind: 'all' };
 
 interface LoadedModel {
@@ -31,11 +38,18 @@ interface LoadedModel {
   error: string | null;
   /** Output columns that hold the GROUP BY values, for aggregate models. */
   groupColumns: readonly string[];
+  /** For scd2: the model's SQL reading the history table, with `__op, __seq, __ts` passed through. */
+  historySql?: string;
 }
 
 /** Temp table holding a relation's changed rows (old or new versions) during one batch. */
 export function changeTableFor(key: string, version: 'old' | 'new'): string {
   return ident(`__chg_${version}_${key.replace(/\./g, '__')}`);
+}
+
+/** Temp table of a relation's changes in order with their commit times, during one batch. */
+export function historyTableFor(key: string): string {
+  return ident(`__hist_${key.replace(/\./g, '__')}`);
 }
 
 /** Both versions of the changed rows, for finding what they touch. */
@@ -73,6 +87,11 @@ export class ModelRuntime {
       state: m.state,
       error: m.error,
     }));
+  }
+
+  /** Whether a model keeping history (scd2) reads this input. */
+  keepsHistory(key: string): boolean {
+    return this.models.some((m) => m.state === 'current' && m.def.materialized === 'scd2' && m.def.inputs.some((i) => inputKey(i) === key));
   }
 
   /** Inputs (`source.table` or `models.name`) some model reads directly. */
@@ -118,11 +137,13 @@ export class ModelRuntime {
   }
 
   /**
-   * Builds every loadable model from the replicas as they are. A model whose SQL does not bind
+   * Builds every loadable model whose definition is new or changed from the replicas as they are. A model whose SQL does not bind
    * or does not fit its materialization fails with the reason; models that read it fail too.
    */
   async buildAll(conn: DuckDBConnection, onlyWaiting = false): Promise<void> {
     await conn.run(`CREATE SCHEMA IF NOT EXISTS ${MODELS_SCHEMA}`);
+    await conn.run(`CREATE TABLE IF NOT EXISTS _sluice.models (name VARCHAR NOT NULL, definition VARCHAR NOT NULL)`);
+    const rebuilt = new Set<string>();
     for (const m of this.models) {
       if (m.state === 'failed' || (onlyWaiting && m.state !== 'waiting')) continue;
       const upstreamFailed = m.def.inputs.find((i) => i.kind === 'ref' && this.models.find((x) => x.def.name === i.model)?.state === 'failed');
@@ -139,8 +160,19 @@ export class ModelRuntime {
       }
       try {
         if (m.def.materialized === 'aggregate') m.groupColumns = await this.groupColumnsOf(conn, m.def);
-        if (m.def.materialized === 'scd2') throw new Error(`materialized='scd2' is not supported yet`);
-        await this.rebuild(conn, m);
+        if (m.def.materialized === 'scd2') m.historySql = await this.historySqlOf(conn, m.def);
+        // Unchanged since it was built: it was kept current with the replicas, and an scd2
+        // model's history exists nowhere else. Only a changed definition means a rebuild.
+        const definition = `${m.def.materialized}\n${m.def.uniqueKey.join(',')}\n${m.def.template}`;
+        const built = await conn.runAndReadAll(`SELECT definition FROM _sluice.models WHERE name = ${literal(m.def.name)}`);
+        const exists = (await this.missingInput(conn, { ...m.def, inputs: [{ kind: 'ref', model: m.def.name }] })) === null;
+        const upstreamRebuilt = m.def.inputs.some((i) => i.kind === 'ref' && rebuilt.has(i.model));
+        if (!exists || upstreamRebuilt || built.getRows()[0]?.[0] !== definition) {
+          await this.rebuild(conn, m);
+          rebuilt.add(m.def.name);
+          await conn.run(`DELETE FROM _sluice.models WHERE name = ${literal(m.def.name)}`);
+          await conn.run(`INSERT INTO _sluice.models VALUES (${literal(m.def.name)}, ${literal(definition)})`);
+        }
         m.state = 'current';
         m.error = null;
       } catch (e) {
@@ -166,9 +198,69 @@ export class ModelRuntime {
     const target = qualified(MODELS_SCHEMA, m.def.name);
     if (m.def.materialized === 'view') {
       await conn.run(`CREATE OR REPLACE VIEW ${target} AS ${renderModel(m.def)}`);
+    } else if (m.def.materialized === 'scd2') {
+      // History starts when the model does: the rows as they are now are its first versions.
+      await conn.run(`CREATE OR REPLACE TABLE ${target} AS SELECT *, now() AS valid_from, NULL::TIMESTAMPTZ AS valid_to, true AS is_current FROM (${renderModel(m.def)})`);
     } else {
       await conn.run(`CREATE OR REPLACE TABLE ${target} AS ${renderModel(m.def)}`);
     }
+  }
+
+  /**
+   * An scd2 model is a projection and filter of one source, selecting its unique key columns as
+   * they are. Its SQL is rewritten (through DuckDB's own parse tree) to read the batch's ordered
+   * changes instead of the source and to pass their order and commit time through.
+   */
+  private async historySqlOf(conn: DuckDBConnection, def: ModelDefinition): Promise<string> {
+    const input = def.inputs[0];
+    if (def.inputs.length !== 1 || input.kind !== 'source') throw new Error('an scd2 model reads exactly one source');
+    const parsed = await conn.runAndReadAll(`SELECT json_serialize_sql(${literal(renderModel(def))})`);
+    const tree = JSON.parse(String(parsed.getRows()[0][0])) as { error?: boolean; error_message?: string; statements: { node: AstNode & Record<string, unknown> }[] };
+    if (tree.error) throw new Error(tree.error_message);
+    const node = tree.statements[0]?.node;
+    if (node?.type !== 'SELECT_NODE' || node.from_table?.type !== 'BASE_TABLE' || (node.group_expressions ?? []).length > 0) {
+      throw new Error('an scd2 model is a SELECT of columns (and a WHERE) FROM its source, no joins or GROUP BY');
+    }
+    for (const k of def.uniqueKey) {
+      const plain = node.select_list!.some((e) => e.class === 'COLUMN_REF' && e.column_names!.at(-1) === k && (!e.alias || e.alias === k));
+      if (!plain) throw new Error(`unique_key column "${k}" must be selected as it is in the source`);
+    }
+    for (const col of ['__op', '__seq', '__ts']) node.select_list!.push({ class: 'COLUMN_REF', type: 'COLUMN_REF', alias: '', query_location: 0, column_names: [col] } as AstNode);
+    node.from_table = { ...node.from_table, schema_name: '', table_name: historyTableFor(inputKey(input)).slice(1, -1), alias: node.from_table.alias ?? '' } as AstNode;
+    const sql = await conn.runAndReadAll(`SELECT json_deserialize_sql(${literal(JSON.stringify(tree))})`);
+    return String(sql.getRows()[0][0]);
+  }
+
+  /**
+   * Applies a batch's changes to an scd2 model, in commit order: each change closes the key's
+   * current version at its commit time; an insert or update that passes the model's filter opens
+   * the next version. A deleted (or filtered-out) row keeps its history and has no current version.
+   */
+  private async appendHistory(conn: DuckDBConnection, m: LoadedModel, change: RowChange): Promise<void> {
+    const target = qualified(MODELS_SCHEMA, m.def.name);
+    const uk = m.def.uniqueKey.map(ident);
+    const cols = (await conn.runAndReadAll(`SELECT * FROM ${target} LIMIT 0`)).columnNames().filter((c) => !['valid_from', 'valid_to', 'is_current'].includes(c)).map(ident);
+    const events = `(SELECT ${cols.join(', ')}, __seq, __ts, true AS __version FROM (${m.historySql})
+       UNION ALL BY NAME SELECT ${uk.join(', ')}, __seq, __ts, false AS __version FROM ${change.history})`;
+    // A change that produced a version is not also a closing: keep the version row per (key, seq).
+    await conn.run(`CREATE OR REPLACE TEMP TABLE __scd_events AS SELECT * FROM ${events} QUALIFY row_number() OVER (PARTITION BY ${uk.join(', ')}, __seq ORDER BY __version DESC) = 1`);
+    const match = uk.map((k) => `t.${k} IS NOT DISTINCT FROM f.${k}`).join(' AND ');
+    await conn.run(
+      `UPDATE ${target} AS t SET valid_to = f.first_ts, is_current = false
+       FROM (SELECT ${uk.join(', ')}, min(__ts) AS first_ts FROM __scd_events GROUP BY ALL) AS f WHERE t.is_current AND ${match}`,
+    );
+    await conn.run(
+      `INSERT INTO ${target} (${cols.join(', ')}, valid_from, valid_to, is_current)
+       SELECT ${cols.join(', ')}, __ts, __next, __next IS NULL FROM (
+         SELECT *, lead(__ts) OVER (PARTITION BY ${uk.join(', ')} ORDER BY __seq) AS __next FROM __scd_events) WHERE __version`,
+    );
+  }
+
+  /** The rows as they are now become new versions: what is left when changes are not known one by one. */
+  private async reopenHistory(conn: DuckDBConnection, m: LoadedModel): Promise<void> {
+    const target = qualified(MODELS_SCHEMA, m.def.name);
+    await conn.run(`UPDATE ${target} SET valid_to = now(), is_current = false WHERE is_current`);
+    await conn.run(`INSERT INTO ${target} SELECT *, now(), NULL, true FROM (${renderModel(m.def)})`);
   }
 
   /**
@@ -212,6 +304,13 @@ export class ModelRuntime {
       if (touched.length === 0) continue;
       const key = `${MODELS_SCHEMA}.${m.def.name}`;
       const rowChanges = touched.map((i) => changes.get(inputKey(i))!);
+      if (m.def.materialized === 'scd2') {
+        const c = rowChanges[0];
+        if (c.kind === 'rows' && c.history) await this.appendHistory(conn, m, c);
+        else await this.reopenHistory(conn, m);
+        changes.set(key, { kind: 'all' });
+        continue;
+      }
       if (rowChanges.every((c) => c.kind === 'rows') && (m.def.materialized === 'aggregate' || m.def.materialized === 'incremental')) {
         changes.set(key, await this.refreshAffected(conn, m, changes));
       } else {
@@ -257,6 +356,8 @@ export class ModelRuntime {
 
 interface AstNode {
   type?: string;
+  schema_name?: string;
+  table_name?: string;
   class?: string;
   alias?: string;
   column_names?: string[];
