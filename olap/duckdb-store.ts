@@ -6,7 +6,7 @@ import type { ChangeRecord, SchemaPart, SourcePosition } from '../core/change-re
 import { SluiceError, messageOf } from '../core/errors.js';
 import type { Checkpoint, ReplicaStore } from '../core/store.js';
 import { BatchApplier } from './batch-applier.js';
-import { ModelRuntime } from './models/model-runtime.js';
+import { ModelMaintenanceError, ModelRuntime } from './models/model-runtime.js';
 import { literal } from '../core/sql.js';
 
 /** The catalog every query sees the replicas in (and the database name clients connect to). */
@@ -108,13 +108,18 @@ export class DuckDbStore implements ReplicaStore {
   reloadModels(): Promise<void> {
     return this.exclusive(async () => {
       this.models.load();
-      await this.writer.run('BEGIN TRANSACTION');
-      try {
-        await this.models.buildAll(this.writer);
-        await this.writer.run('COMMIT');
-      } catch (e) {
-        await this.writer.run('ROLLBACK').catch(() => undefined);
-        throw e;
+      for (;;) {
+        await this.writer.run('BEGIN TRANSACTION');
+        try {
+          await this.models.buildAll(this.writer);
+          await this.writer.run('COMMIT');
+          break;
+        } catch (e) {
+          await this.writer.run('ROLLBACK').catch(() => undefined);
+          if (!(e instanceof ModelMaintenanceError)) throw e;
+          // Everything built so far is rolled back with it; the next round builds it again.
+          this.models.markFailed(e.model, messageOf(e.cause));
+        }
       }
       for (const m of this.models.status()) {
         if (m.state === 'failed') this.logger.warn({ model: m.name, reason: m.error }, 'model refused');
@@ -157,35 +162,51 @@ export class DuckDbStore implements ReplicaStore {
 
   apply(source: string, records: readonly ChangeRecord[], nextOffset: number): Promise<void> {
     return this.exclusive(async () => {
-      const applier = new BatchApplier(this.writer, source, this.schemas, this.stageDir, this.models);
-      const previous = this.checkpoints.get(source);
-      await this.writer.run('BEGIN TRANSACTION');
-      try {
-        const applied = await applier.apply(records);
-        const cp: Checkpoint = {
-          logOffset: nextOffset,
-          position: applied.position ?? previous?.position ?? null,
-          snapshotting: applied.snapshotting ?? previous?.snapshotting ?? false,
-        };
-        const pos = cp.position ? literal(JSON.stringify(cp.position)) : 'NULL';
-        await this.writer.run(
-          previous
-            ? `UPDATE _sluice.checkpoints SET log_offset = ${nextOffset}, position = ${pos}, snapshotting = ${cp.snapshotting},
-                 updated_at = now() WHERE source = ${literal(source)}`
-            : `INSERT INTO _sluice.checkpoints VALUES (${literal(source)}, ${nextOffset}, ${pos}, ${cp.snapshotting}, now())`,
-        );
-        await this.writer.run('COMMIT');
-        this.checkpoints.set(source, cp);
-        applier.commitSchemas();
-      } catch (e) {
-        await this.writer.run('ROLLBACK').catch(() => undefined);
-        throw e instanceof SluiceError
-          ? e
-          : new SluiceError('SLUICE_STORE_APPLY', `applying changes of source ${source} failed: ${messageOf(e)}`, { cause: e });
-      } finally {
-        await applier.cleanup();
+      // A model failing at run time is taken out and the batch applied again without it: the
+      // replicas and the other models must not stall behind one bad model.
+      for (;;) {
+        try {
+          return await this.applyOnce(source, records, nextOffset);
+        } catch (e) {
+          const failure = e instanceof SluiceError ? e.cause : e;
+          if (!(failure instanceof ModelMaintenanceError)) throw e;
+          const stale = this.models.markFailed(failure.model, messageOf(failure.cause));
+          await this.writer.run(`DELETE FROM _sluice.models WHERE name IN (${stale.map(literal).join(', ')})`);
+          this.logger.warn({ model: failure.model, reason: messageOf(failure.cause) }, 'model failed; taken out of maintenance');
+        }
       }
     });
+  }
+
+  private async applyOnce(source: string, records: readonly ChangeRecord[], nextOffset: number): Promise<void> {
+    const applier = new BatchApplier(this.writer, source, this.schemas, this.stageDir, this.models);
+    const previous = this.checkpoints.get(source);
+    await this.writer.run('BEGIN TRANSACTION');
+    try {
+      const applied = await applier.apply(records);
+      const cp: Checkpoint = {
+        logOffset: nextOffset,
+        position: applied.position ?? previous?.position ?? null,
+        snapshotting: applied.snapshotting ?? previous?.snapshotting ?? false,
+      };
+      const pos = cp.position ? literal(JSON.stringify(cp.position)) : 'NULL';
+      await this.writer.run(
+        previous
+          ? `UPDATE _sluice.checkpoints SET log_offset = ${nextOffset}, position = ${pos}, snapshotting = ${cp.snapshotting},
+               updated_at = now() WHERE source = ${literal(source)}`
+          : `INSERT INTO _sluice.checkpoints VALUES (${literal(source)}, ${nextOffset}, ${pos}, ${cp.snapshotting}, now())`,
+      );
+      await this.writer.run('COMMIT');
+      this.checkpoints.set(source, cp);
+      applier.commitSchemas();
+    } catch (e) {
+      await this.writer.run('ROLLBACK').catch(() => undefined);
+      throw e instanceof SluiceError
+        ? e
+        : new SluiceError('SLUICE_STORE_APPLY', `applying changes of source ${source} failed: ${messageOf(e)}`, { cause: e });
+    } finally {
+      await applier.cleanup();
+    }
   }
 
   /** Read on a connection of its own, so status calls do not queue behind a long apply. */

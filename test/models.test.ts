@@ -66,7 +66,7 @@ describe('SQL models', () => {
   it('lists the DAG with each model\'s state, refusing invalid models and cycles with the file and reason', async () => {
     const res = (await (await fetch(`${sl.http}/v1/models`)).json()) as { models: Record<string, any>[] };
     const byName = Object.fromEntries(res.models.map((m) => [m.name, m]));
-    for (const name of MAINTAINED) expect(byName[`models.${name}`]).toMatchObject({ state: 'current', error: null });
+    for (const name of [...MAINTAINED, 'fragile']) expect(byName[`models.${name}`]).toMatchObject({ state: 'current', error: null });
     expect(byName['models.kept_orders'].materialized).toBe('incremental');
     expect(byName['models.by_country'].dependsOn).toEqual(['models.enriched']);
     expect(byName['models.enriched'].dependsOn).toEqual(['shop.orders', 'shop.customers']);
@@ -165,9 +165,24 @@ describe('SQL models', () => {
     expect(current).toEqual(rows);
   });
 
-  it('rebuilds on reload, swapping in models whose SQL changed', async () => {
+  it('takes a model that fails at run time out, with the reason, while sources and other models go on', async () => {
+    await src.query(`INSERT INTO orders VALUES (9001, 1, 'new', 6000.00, now())`);
+    await waitFor('the replica', async () => (await sl.query('SELECT count(*) FROM shop.orders WHERE id = 9001'))[0][0] === 1);
+    const res = (await (await fetch(`${sl.http}/v1/models`)).json()) as { models: Record<string, any>[] };
+    const fragile = res.models.find((m) => m.name === 'models.fragile')!;
+    expect(fragile).toMatchObject({ state: 'failed', error: expect.stringMatching(/fragile\.sql.*amount too large/) });
+    expect(await modelDifferences(sl)).toEqual(EXACT);
+    await src.query(`DELETE FROM orders WHERE id = 9001`);
+    await waitFor('the delete', async () => (await sl.query('SELECT count(*) FROM shop.orders WHERE id = 9001'))[0][0] === 0);
+  });
+
+  it('rebuilds on reload, swapping in models whose SQL changed or that had failed', async () => {
     const res = await fetch(`${sl.http}/v1/models/reload`, { method: 'POST' });
     expect(res.status).toBe(200);
+    const models = ((await res.json()) as { models: Record<string, any>[] }).models;
+    expect(models.find((m) => m.name === 'models.fragile')).toMatchObject({ state: 'current' });
     expect(await modelDifferences(sl)).toEqual(EXACT);
+    const [[fresh]] = await sl.query(`SELECT count(*) FROM (SELECT * FROM models.fragile EXCEPT ALL SELECT id, amount FROM shop.orders)`);
+    expect(fresh).toBe(0);
   });
 });

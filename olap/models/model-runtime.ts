@@ -42,6 +42,13 @@ interface LoadedModel {
   historySql?: string;
 }
 
+/** A model failed while being kept current; the batch is retried without it. */
+export class ModelMaintenanceError extends Error {
+  constructor(readonly model: string, cause: unknown) {
+    super(`model ${model} failed: ${messageOf(cause)}`, { cause });
+  }
+}
+
 /** Temp table holding a relation's changed rows (old or new versions) during one batch. */
 export function changeTableFor(key: string, version: 'old' | 'new'): string {
   return ident(`__chg_${version}_${key.replace(/\./g, '__')}`);
@@ -178,6 +185,9 @@ export class ModelRuntime {
       } catch (e) {
         m.state = 'failed';
         m.error = `${m.def.file}: ${messageOf(e)}`;
+        // An error while running a model's SQL aborts the whole transaction (binding errors do
+        // not): the caller must roll back and build again without this model.
+        if (!(await conn.run('SELECT 1').then(() => true, () => false))) throw new ModelMaintenanceError(m.def.name, e);
       }
     }
   }
@@ -302,22 +312,43 @@ export class ModelRuntime {
       if (m.state !== 'current' || m.def.materialized === 'view') continue;
       const touched = m.def.inputs.filter((i) => changes.has(inputKey(i)));
       if (touched.length === 0) continue;
-      const key = `${MODELS_SCHEMA}.${m.def.name}`;
-      const rowChanges = touched.map((i) => changes.get(inputKey(i))!);
-      if (m.def.materialized === 'scd2') {
-        const c = rowChanges[0];
-        if (c.kind === 'rows' && c.history) await this.appendHistory(conn, m, c);
-        else await this.reopenHistory(conn, m);
-        changes.set(key, { kind: 'all' });
-        continue;
-      }
-      if (rowChanges.every((c) => c.kind === 'rows') && (m.def.materialized === 'aggregate' || m.def.materialized === 'incremental')) {
-        changes.set(key, await this.refreshAffected(conn, m, changes));
-      } else {
-        await this.rebuild(conn, m);
-        changes.set(key, { kind: 'all' });
+      try {
+        changes.set(`${MODELS_SCHEMA}.${m.def.name}`, await this.maintainOne(conn, m, touched.map((i) => changes.get(inputKey(i))!), changes));
+      } catch (e) {
+        throw new ModelMaintenanceError(m.def.name, e);
       }
     }
+  }
+
+  private async maintainOne(conn: DuckDBConnection, m: LoadedModel, inputs: readonly InputChange[], changes: Map<string, InputChange>): Promise<InputChange> {
+    if (m.def.materialized === 'scd2') {
+      const c = inputs[0];
+      if (c.kind === 'rows' && c.history) await this.appendHistory(conn, m, c);
+      else await this.reopenHistory(conn, m);
+      return { kind: 'all' };
+    }
+    if (inputs.every((c) => c.kind === 'rows') && (m.def.materialized === 'aggregate' || m.def.materialized === 'incremental')) {
+      return this.refreshAffected(conn, m, changes);
+    }
+    await this.rebuild(conn, m);
+    return { kind: 'all' };
+  }
+
+  /**
+   * Takes a model (and every model reading it) out of maintenance after it failed at run time,
+   * so the sources and the other models go on. Returns their names: they are stale from here on,
+   * and the caller forgets their definitions so that a reload or restart rebuilds them.
+   */
+  markFailed(name: string, reason: string): string[] {
+    const failed = new Set([name]);
+    for (const m of this.models) {
+      if (failed.has(m.def.name) || m.def.inputs.some((i) => i.kind === 'ref' && failed.has(i.model))) {
+        failed.add(m.def.name);
+        m.state = 'failed';
+        m.error = m.def.name === name ? `${m.def.file}: ${reason}` : `${m.def.file}: depends on model models.${name}, which failed`;
+      }
+    }
+    return [...failed];
   }
 
   /**
