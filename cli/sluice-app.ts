@@ -124,12 +124,23 @@ export class SluiceApp {
     return out;
   }
 
+  /** Models with rows and lag: a model is as fresh as the sources it reads, directly or through refs. */
   async modelsStatus(): Promise<object[]> {
+    const models = this.storeInstance!.models.status();
+    const sourceLag = new Map(((await this.sourcesStatus()) as { name: string; lagMs: number }[]).map((s) => [s.name, s.lagMs]));
+    const byName = new Map(models.map((m) => [`models.${m.name}`, m]));
+    const lagOf = (deps: readonly string[], seen = new Set<string>()): number =>
+      Math.max(0, ...deps.map((d) => {
+        if (seen.has(d)) return 0;
+        seen.add(d);
+        const m = byName.get(d);
+        return m ? lagOf(m.dependsOn, seen) : (sourceLag.get(d.split('.')[0]) ?? 0);
+      }));
     const out: object[] = [];
-    for (const m of this.storeInstance!.models.status()) {
+    for (const m of models) {
       let rows: unknown = null;
       if (m.state === 'current') rows = (await this.engine!.query(`SELECT count(*) FROM ${qualified('models', m.name)}`, { timeoutMs: 10_000, maxRows: 1 })).values[0][0];
-      out.push({ ...m, name: `models.${m.name}`, rows });
+      out.push({ ...m, name: `models.${m.name}`, rows, lagMs: lagOf(m.dependsOn) });
     }
     return out;
   }

@@ -71,6 +71,7 @@ describe('SQL models', () => {
     expect(byName['models.by_country'].dependsOn).toEqual(['models.enriched']);
     expect(byName['models.enriched'].dependsOn).toEqual(['shop.orders', 'shop.customers']);
     expect(typeof byName['models.by_status'].rows).toBe('number');
+    expect(typeof byName['models.by_country'].lagMs).toBe('number');
     expect(byName['models.broken']).toMatchObject({ state: 'failed', error: expect.stringMatching(/broken\.sql.*stauts/) });
     const loop = [byName['models.loop_a'], byName['models.loop_b']];
     expect(loop.some((m) => /cycle: loop_\w -> loop_\w -> loop_\w/.test(m.error))).toBe(true);
