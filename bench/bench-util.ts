@@ -1,4 +1,8 @@
+import { join } from 'node:path';
 import pg from 'pg';
+import { SluiceApp } from '../cli/sluice-app.js';
+import { validateConfig } from '../core/config.js';
+import { createLogger } from '../core/logger.js';
 
 export interface BenchOptions {
   readonly pgUrl: string;
@@ -35,3 +39,46 @@ export async function connectAdmin(url: string): Promise<pg.Client> {
   await c.connect();
   return c;
 }
+
+/** Sluice in this process on embedded defaults, with its data in `dataDir`. */
+export function benchApp(source: Record<string, unknown>, dataDir: string, models: string | null = null): SluiceApp {
+  const config = validateConfig({
+    sources: [source],
+    log: { kind: 'embedded', dir: join(dataDir, 'log') },
+    store: { path: join(dataDir, 'store.duckdb') },
+    models,
+    api: { port: 0 },
+    logging: { level: 'warn' },
+  });
+  return new SluiceApp(config, createLogger('warn'));
+}
+
+/** Resolves with the time the source streams and everything it logged is applied. */
+export async function caughtUp(app: SluiceApp, source: string): Promise<number> {
+  const p = app.pipelineFor(source)!;
+  for (;;) {
+    const [s] = (await app.sourcesStatus()) as { state: string }[];
+    const st = p.status();
+    if (s.state === 'streaming' && st.appliedOffset >= st.logEndOffset) return Date.now();
+    await sleep(5);
+  }
+}
+
+/** Resolves with the time the store committed a source transaction that ended after `lsn`. */
+export async function visibleAfter(app: SluiceApp, lsn: bigint, source = 'bench'): Promise<number> {
+  for (;;) {
+    const p = app.pipelineFor(source)?.appliedPosition;
+    if (p && lsnOf(p.lsn) > lsn) return Date.now();
+    await sleep(2);
+  }
+}
+
+function lsnOf(s: string): bigint {
+  const [hi, lo] = s.split('/');
+  return (BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`);
+}
+
+export async function currentLsn(c: pg.Client): Promise<bigint> {
+  return lsnOf((await c.query(`SELECT pg_current_wal_lsn()::text AS l`)).rows[0].l);
+}
+

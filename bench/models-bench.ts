@@ -1,10 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { SluiceApp } from '../cli/sluice-app.js';
-import { validateConfig } from '../core/config.js';
-import { createLogger } from '../core/logger.js';
-import { type BenchOptions, connectAdmin, print, rate, sleep } from './bench-util.js';
+import { type BenchOptions, benchApp, caughtUp, connectAdmin, currentLsn, print, rate, visibleAfter } from './bench-util.js';
 
 const DB = 'sluice_bench_models';
 
@@ -16,28 +13,6 @@ from {{ source('bench', 'orders') }} o left join {{ source('bench', 'customers')
 select status, count(*) as orders, sum(amount) as revenue, min(amount) as smallest, max(amount) as largest
 from {{ source('bench', 'orders') }} group by status`,
 };
-
-function appFor(url: string, dataDir: string, models: string | null): SluiceApp {
-  const config = validateConfig({
-    sources: [{ name: 'bench', kind: 'postgres', url, tables: ['orders', 'customers'] }],
-    log: { kind: 'embedded', dir: join(dataDir, 'log') },
-    store: { path: join(dataDir, 'store.duckdb') },
-    models,
-    api: { port: 0 },
-    logging: { level: 'warn' },
-  });
-  return new SluiceApp(config, createLogger('warn'));
-}
-
-async function caughtUp(app: SluiceApp): Promise<number> {
-  const p = app.pipelineFor('bench')!;
-  for (;;) {
-    const [s] = (await app.sourcesStatus()) as { state: string }[];
-    const st = p.status();
-    if (s.state === 'streaming' && st.appliedOffset >= st.logEndOffset) return Date.now();
-    await sleep(5);
-  }
-}
 
 /**
  * Changes/s through an enrichment join and an aggregate at 1M base rows: the same burst of
@@ -82,19 +57,20 @@ export async function benchModels(o: BenchOptions): Promise<void> {
     rmSync(join(dataDir, 'store.duckdb'), { force: true });
     rmSync(join(dataDir, 'store.duckdb.wal'), { force: true });
     await c.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'sluice_bench'`);
-    let app = appFor(url, dataDir, withModels ? modelsDir : null);
+    let app = benchApp({ name: 'bench', kind: 'postgres', url, tables: ['orders', 'customers'] }, dataDir, withModels ? modelsDir : null);
     await app.start();
-    await caughtUp(app);
+    await caughtUp(app, 'bench');
     await app.stop();
     const n = await burst(withModels ? 1 : 0);
-    app = appFor(url, dataDir, withModels ? modelsDir : null);
+    app = benchApp({ name: 'bench', kind: 'postgres', url, tables: ['orders', 'customers'] }, dataDir, withModels ? modelsDir : null);
+    const target = await currentLsn(c);
     const t0 = Date.now();
     await app.start();
-    const s = ((await caughtUp(app)) - t0) / 1000;
+    const s = ((await visibleAfter(app, target - 1n)) - t0) / 1000;
     print(`models: ${n.toLocaleString()} changes (order updates in 2,000-row transactions, customer renames reaching ~50k joined rows) caught up in ${s.toFixed(2)} s = ${rate(n, s)} changes/s ${withModels ? 'WITH both models maintained' : 'without models (replicas only)'}`);
     if (withModels) {
       const r0 = Date.now();
-      await app.store().reloadModels();
+      await app.store().reloadModels({ rebuildAll: true });
       print(`models: rebuilding both models from the replicas (${o.rows.toLocaleString()} rows) took ${((Date.now() - r0) / 1000).toFixed(2)} s`);
     }
     await app.stop();

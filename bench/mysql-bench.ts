@@ -1,23 +1,10 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { SluiceApp } from '../cli/sluice-app.js';
-import { validateConfig } from '../core/config.js';
-import { createLogger } from '../core/logger.js';
-import { type BenchOptions, print, rate, sleep } from './bench-util.js';
+import type { SluiceApp } from '../cli/sluice-app.js';
+import { type BenchOptions, benchApp, print, rate, sleep } from './bench-util.js';
 
 const DB = 'sluice_bench';
-
-function appFor(url: string, dataDir: string): SluiceApp {
-  const config = validateConfig({
-    sources: [{ name: 'benchmy', kind: 'mysql', url, tables: ['orders'] }],
-    log: { kind: 'embedded', dir: join(dataDir, 'log') },
-    store: { path: join(dataDir, 'store.duckdb') },
-    api: { port: 0 },
-    logging: { level: 'warn' },
-  });
-  return new SluiceApp(config, createLogger('warn'));
-}
 
 async function rowsVisible(app: SluiceApp, sql: string, want: number, timeoutMs = 300_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
@@ -52,7 +39,7 @@ export async function benchMysql(o: BenchOptions): Promise<void> {
   }
   const url = `mysql://${base.user}${base.password ? `:${encodeURIComponent(base.password)}` : ''}@${base.host}:${base.port}/${DB}`;
 
-  const app = appFor(url, dataDir);
+  const app = benchApp({ name: 'benchmy', kind: 'mysql', url, tables: ['orders'] }, dataDir);
   const t0 = Date.now();
   await app.start();
   const snapDone = await rowsVisible(app, 'SELECT count(*) FROM benchmy.orders', o.rows);
@@ -66,7 +53,7 @@ export async function benchMysql(o: BenchOptions): Promise<void> {
   for (let done = 0; done < n; done += perTxn) {
     await c.query(`UPDATE orders SET status = 'streamed' WHERE id BETWEEN ${done + 1} AND ${done + perTxn}`);
   }
-  const again = appFor(url, dataDir);
+  const again = benchApp({ name: 'benchmy', kind: 'mysql', url, tables: ['orders'] }, dataDir);
   const t1 = Date.now();
   await again.start();
   const seen = await rowsVisible(again, `SELECT count(*) FROM benchmy.orders WHERE status = 'streamed'`, n);

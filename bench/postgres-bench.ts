@@ -4,10 +4,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { SluiceApp } from '../cli/sluice-app.js';
-import { validateConfig } from '../core/config.js';
-import { createLogger } from '../core/logger.js';
-import { type BenchOptions, connectAdmin, percentile, print, rate, sleep } from './bench-util.js';
+import { type BenchOptions, benchApp, caughtUp, connectAdmin, currentLsn, percentile, print, rate, sleep, visibleAfter } from './bench-util.js';
 
 const DB = 'sluice_bench';
 const TABLE_DDL = `CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int NOT NULL, status text NOT NULL,
@@ -44,44 +41,6 @@ async function copyBaseline(url: string, format: 'binary' | 'csv'): Promise<numb
   return s;
 }
 
-function appFor(url: string, dataDir: string): SluiceApp {
-  const config = validateConfig({
-    sources: [{ name: 'bench', kind: 'postgres', url, tables: ['orders'] }],
-    log: { kind: 'embedded', dir: join(dataDir, 'log') },
-    store: { path: join(dataDir, 'store.duckdb') },
-    api: { port: 0 },
-    logging: { level: 'warn' },
-  });
-  return new SluiceApp(config, createLogger('warn'));
-}
-
-async function waitForSnapshot(app: SluiceApp): Promise<void> {
-  const p = app.pipelineFor('bench')!;
-  for (;;) {
-    const [s] = (await app.sourcesStatus()) as { state: string }[];
-    if (s.state === 'streaming' && p.status().appliedOffset >= p.status().logEndOffset) return;
-    await sleep(20);
-  }
-}
-
-/** Resolves with the time the store committed a source transaction that ended after `lsn`. */
-async function visibleAfter(app: SluiceApp, lsn: bigint): Promise<number> {
-  for (;;) {
-    const p = app.pipelineFor('bench')?.appliedPosition;
-    if (p && lsnOf(p.lsn) > lsn) return Date.now();
-    await sleep(2);
-  }
-}
-
-function lsnOf(s: string): bigint {
-  const [hi, lo] = s.split('/');
-  return (BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`);
-}
-
-async function currentLsn(c: pg.Client): Promise<bigint> {
-  return lsnOf((await c.query(`SELECT pg_current_wal_lsn()::text AS l`)).rows[0].l);
-}
-
 export async function benchPostgres(o: BenchOptions): Promise<void> {
   const dataDir = join(o.dataDir, 'pg');
   rmSync(dataDir, { recursive: true, force: true });
@@ -92,10 +51,10 @@ export async function benchPostgres(o: BenchOptions): Promise<void> {
   print(`postgres COPY TO STDOUT baseline: binary ${binary.toFixed(2)} s (${rate(o.rows, binary)} rows/s), csv ${csv.toFixed(2)} s (${rate(o.rows, csv)} rows/s)`);
 
   // 1. Snapshot: from start to every row queryable in the store.
-  let app = appFor(url, dataDir);
+  let app = benchApp({ name: 'bench', kind: 'postgres', url, tables: ['orders'] }, dataDir);
   let t0 = performance.now();
   await app.start();
-  await waitForSnapshot(app);
+  await caughtUp(app, 'bench');
   const snap = (performance.now() - t0) / 1000;
   print(`snapshot: ${o.rows.toLocaleString()} rows in ${snap.toFixed(2)} s = ${rate(o.rows, snap)} rows/s (${((binary / snap) * 100).toFixed(0)}% of COPY binary speed, end to end: COPY -> log -> DuckDB)`);
 
@@ -113,7 +72,7 @@ export async function benchPostgres(o: BenchOptions): Promise<void> {
     else await c.query(`DELETE FROM orders WHERE id BETWEEN ${from} AND ${from + perTxn - 1}`);
   }
   const target = await currentLsn(c);
-  app = appFor(url, dataDir);
+  app = benchApp({ name: 'bench', kind: 'postgres', url, tables: ['orders'] }, dataDir);
   const startedAt = Date.now();
   await app.start();
   const seenAt = await Promise.race([visibleAfter(app, target - 1n), sleep(120_000).then(() => NaN)]);

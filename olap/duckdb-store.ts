@@ -105,13 +105,13 @@ export class DuckDbStore implements ReplicaStore {
    * Reads the model files again and rebuilds every model from the replicas as they are now, in
    * one transaction: queries see the old models until it commits, then all the new ones.
    */
-  reloadModels(): Promise<void> {
+  reloadModels(options: { rebuildAll?: boolean } = {}): Promise<void> {
     return this.exclusive(async () => {
       this.models.load();
       for (;;) {
         await this.writer.run('BEGIN TRANSACTION');
         try {
-          await this.models.buildAll(this.writer);
+          await this.models.buildAll(this.writer, false, options.rebuildAll);
           await this.writer.run('COMMIT');
           break;
         } catch (e) {

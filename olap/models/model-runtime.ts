@@ -147,7 +147,7 @@ export class ModelRuntime {
    * Builds every loadable model whose definition is new or changed from the replicas as they are. A model whose SQL does not bind
    * or does not fit its materialization fails with the reason; models that read it fail too.
    */
-  async buildAll(conn: DuckDBConnection, onlyWaiting = false): Promise<void> {
+  async buildAll(conn: DuckDBConnection, onlyWaiting = false, force = false): Promise<void> {
     await conn.run(`CREATE SCHEMA IF NOT EXISTS ${MODELS_SCHEMA}`);
     await conn.run(`CREATE TABLE IF NOT EXISTS _sluice.models (name VARCHAR NOT NULL, definition VARCHAR NOT NULL)`);
     const rebuilt = new Set<string>();
@@ -174,7 +174,7 @@ export class ModelRuntime {
         const built = await conn.runAndReadAll(`SELECT definition FROM _sluice.models WHERE name = ${literal(m.def.name)}`);
         const exists = (await this.missingInput(conn, { ...m.def, inputs: [{ kind: 'ref', model: m.def.name }] })) === null;
         const upstreamRebuilt = m.def.inputs.some((i) => i.kind === 'ref' && rebuilt.has(i.model));
-        if (!exists || upstreamRebuilt || built.getRows()[0]?.[0] !== definition) {
+        if (force || !exists || upstreamRebuilt || built.getRows()[0]?.[0] !== definition) {
           await this.rebuild(conn, m);
           rebuilt.add(m.def.name);
           await conn.run(`DELETE FROM _sluice.models WHERE name = ${literal(m.def.name)}`);
