@@ -82,3 +82,14 @@ export async function currentLsn(c: pg.Client): Promise<bigint> {
   return lsnOf((await c.query(`SELECT pg_current_wal_lsn()::text AS l`)).rows[0].l);
 }
 
+
+/** Drops a benchmark's Postgres database and its replication slots, which would otherwise hold WAL. */
+export async function dropBenchDatabase(adminUrl: string, db: string): Promise<void> {
+  const admin = await connectAdmin(adminUrl);
+  try {
+    await admin.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active`, [db]);
+    await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}

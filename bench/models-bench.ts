@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { type BenchOptions, benchApp, caughtUp, connectAdmin, currentLsn, print, rate, visibleAfter } from './bench-util.js';
+import { type BenchOptions, benchApp, caughtUp, connectAdmin, currentLsn, dropBenchDatabase, print, rate, visibleAfter } from './bench-util.js';
 
 const DB = 'sluice_bench_models';
 
@@ -76,5 +76,8 @@ export async function benchModels(o: BenchOptions): Promise<void> {
     await app.stop();
   }
   await c.end();
-  if (!o.keep) rmSync(dataDir, { recursive: true, force: true });
+  if (!o.keep) {
+    rmSync(dataDir, { recursive: true, force: true });
+    await dropBenchDatabase(o.pgUrl, DB);
+  }
 }

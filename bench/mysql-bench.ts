@@ -60,6 +60,7 @@ export async function benchMysql(o: BenchOptions): Promise<void> {
   const catchUp = (seen - t1) / 1000;
   print(`mysql streaming: ${n.toLocaleString()} row updates (${perTxn}-row transactions) caught up in ${catchUp.toFixed(2)} s = ${rate(n, catchUp)} changes/s (binlog decode -> log -> DuckDB, incl. start-up)`);
   await again.stop();
+  if (!o.keep) await c.query(`DROP DATABASE ${DB}`);
   await c.end();
   if (!o.keep) rmSync(dataDir, { recursive: true, force: true });
 }

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { type BenchOptions, benchApp, caughtUp, connectAdmin, currentLsn, percentile, print, rate, sleep, visibleAfter } from './bench-util.js';
+import { type BenchOptions, benchApp, caughtUp, connectAdmin, currentLsn, dropBenchDatabase, percentile, print, rate, sleep, visibleAfter } from './bench-util.js';
 
 const DB = 'sluice_bench';
 const TABLE_DDL = `CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int NOT NULL, status text NOT NULL,
@@ -127,5 +127,8 @@ export async function benchPostgres(o: BenchOptions): Promise<void> {
   );
   await c.end();
   await app.stop();
-  if (!o.keep) rmSync(dataDir, { recursive: true, force: true });
+  if (!o.keep) {
+    rmSync(dataDir, { recursive: true, force: true });
+    await dropBenchDatabase(o.pgUrl, DB);
+  }
 }
