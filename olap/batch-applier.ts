@@ -4,7 +4,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ChangeRecord, ColumnSpec, PatchPart, SchemaPart, SourcePosition } from '../core/change-record.js';
 import { SluiceError } from '../core/errors.js';
 import { ident, literal, qualified } from '../core/sql.js';
-import { type InputChange, type ModelRuntime, changeTableFor, historyTableFor } from './models/model-runtime.js';
+import { ChangeCapture } from './models/change-capture.js';
+import type { ModelRuntime } from './models/model-runtime.js';
 import { oldKeyName, readCsvSql } from './stage-sql.js';
 
 interface PendingRows {
@@ -31,49 +32,16 @@ export class BatchApplier {
   private readonly changedSchemas = new Map<string, SchemaPart>();
   private readonly touched = new Set<string>();
   private readonly stageFiles: string[] = [];
-  /** What each watched input (`source.table`) had changed in this batch, for the models. */
-  private readonly changes = new Map<string, InputChange>();
-  private historyFlushes = 0;
+  private readonly capture: ChangeCapture | null;
 
   constructor(
     private readonly conn: DuckDBConnection,
     private readonly source: string,
     private readonly schemas: Map<string, SchemaPart>,
     private readonly stageDir: string,
-    private readonly models: ModelRuntime | null = null,
-  ) {}
-
-  private watched(table: string): string | null {
-    const key = `${this.source}.${table}`;
-    return this.models?.watches(key) ? key : null;
-  }
-
-  /** The models must recompute whatever reads this table: its changes are not known row by row. */
-  private changedWholly(table: string): void {
-    const key = this.watched(table);
-    if (key) this.changes.set(key, { kind: 'all' });
-  }
-
-  /**
-   * Copies the current rows of `table` that match the staged keys into the batch's change
-   * tables: before the change into the old-version table, after it into the new-version one.
-   */
-  private async captureRows(table: string, keys: readonly string[], phase: 'old' | 'new'): Promise<void> {
-    const key = this.watched(table);
-    if (!key || this.changes.get(key)?.kind === 'all') return;
-    const target = this.target(table);
-    if (!this.changes.has(key)) {
-      const change = { kind: 'rows' as const, old: changeTableFor(key, 'old'), new: changeTableFor(key, 'new'), keys };
-      await this.conn.run(`CREATE OR REPLACE TEMP TABLE ${change.old} AS SELECT * FROM ${target} LIMIT 0`);
-      await this.conn.run(`CREATE OR REPLACE TEMP TABLE ${change.new} AS SELECT * FROM ${target} LIMIT 0`);
-      this.changes.set(key, change);
-    }
-    const change = this.changes.get(key) as { old: string; new: string };
-    const match = keys.map((k) => `t.${k} = s.${k}`).join(' AND ');
-    await this.conn.run(
-      `INSERT INTO ${phase === 'old' ? change.old : change.new} SELECT t.* FROM ${target} AS t
-       SEMI JOIN (SELECT DISTINCT ${keys.join(', ')} FROM __stage WHERE __op <> 'b') AS s ON ${match}`,
-    );
+    models: ModelRuntime | null = null,
+  ) {
+    this.capture = models ? new ChangeCapture(conn, source, models) : null;
   }
 
   private schemaOf(table: string): SchemaPart {
@@ -84,34 +52,6 @@ export class BatchApplier {
 
   private target(table: string): string {
     return qualified(this.source, table);
-  }
-
-  /**
-   * For models that keep history (scd2): every staged change, in order, with its source commit
-   * time. The stage keeps file order, and each body's row count says which commit a row is from;
-   * rowids inside an open transaction carry an offset, so positions are taken from the first.
-   */
-  private async captureHistory(table: string, columns: readonly ColumnSpec[], commits: readonly { rows: number; tsMs: number }[]): Promise<void> {
-    const key = this.watched(table);
-    const change = key ? this.changes.get(key) : undefined;
-    if (!key || !this.models!.keepsHistory(key) || change?.kind !== 'rows') return;
-    const ranges: string[] = [];
-    let from = 0;
-    for (const c of commits) {
-      ranges.push(`(${from}, ${from + c.rows}, ${c.tsMs})`);
-      from += c.rows;
-    }
-    const history = historyTableFor(key);
-    const seq = `${++this.historyFlushes}::BIGINT * 4294967296 + s.__row`;
-    const select = `SELECT ${columns.map((c) => `s.${ident(c.name)}`).join(', ')}, s.__op, ${seq} AS __seq, make_timestamptz(r.ts * 1000) AS __ts
-      FROM (SELECT *, rowid - min(rowid) OVER () AS __row FROM __stage) AS s
-      JOIN (VALUES ${ranges.join(', ')}) AS r (lo, hi, ts) ON s.__row >= r.lo AND s.__row < r.hi WHERE s.__op <> 'b'`;
-    if (!change.history) {
-      await this.conn.run(`CREATE OR REPLACE TEMP TABLE ${history} AS ${select}`);
-      this.changes.set(key, { ...change, history });
-    } else {
-      await this.conn.run(`INSERT INTO ${history} ${select}`);
-    }
   }
 
   async apply(records: readonly ChangeRecord[]): Promise<{ position: SourcePosition | null; snapshotting: boolean | null }> {
@@ -153,13 +93,13 @@ export class BatchApplier {
           case 'truncate':
             await this.flush(part.table);
             await this.conn.run(`DELETE FROM ${this.target(part.table)}`);
-            this.changedWholly(part.table);
+            this.capture?.changedWholly(part.table);
             this.touched.add(part.table);
             break;
           case 'patch':
             await this.flush(part.table);
             await this.applyPatch(part, partBody);
-            this.changedWholly(part.table);
+            this.capture?.changedWholly(part.table);
             break;
         }
       }
@@ -167,7 +107,7 @@ export class BatchApplier {
     }
     await this.flushAll();
     if (position) await this.recordTableProgress(position);
-    if (this.models) await this.models.maintain(this.conn, this.changes);
+    await this.capture?.maintain();
     return { position, snapshotting };
   }
 
@@ -207,20 +147,20 @@ export class BatchApplier {
     const target = this.target(table);
     if (p.snapshot) {
       await this.conn.run(`INSERT INTO ${target} (${cols}) SELECT ${cols} FROM (${readCsvSql(file, spec.columns)})`);
-      this.changedWholly(table);
+      this.capture?.changedWholly(table);
       return;
     }
     await this.conn.run(`CREATE OR REPLACE TEMP TABLE __stage AS ${readCsvSql(file, spec.columns)}`);
     // __stage stays until the next flush replaces it: dropping it would cost a statement per batch.
     if (spec.identity === 'key') {
       const keys = spec.columns.filter((c) => c.key).map((c) => ident(c.name));
-      await this.captureRows(table, keys, 'old');
-      await this.captureHistory(table, spec.columns, p.commits);
+      await this.capture?.rows(table, target, keys, 'old');
+      await this.capture?.history(table, spec.columns, p.commits);
       await this.upsertByKey(target, spec.columns, cols);
-      await this.captureRows(table, keys, 'new');
+      await this.capture?.rows(table, target, keys, 'new');
     } else {
       await this.applyMultiset(target, spec.columns, cols);
-      this.changedWholly(table);
+      this.capture?.changedWholly(table);
     }
   }
 
@@ -307,7 +247,7 @@ export class BatchApplier {
         else if (was.storeType !== c.storeType) await this.conn.run(`ALTER TABLE ${target} ALTER COLUMN ${ident(c.name)} TYPE ${c.storeType}`);
       }
     }
-    this.changedWholly(part.table);
+    this.capture?.changedWholly(part.table);
     const spec = JSON.stringify({ ...part, source: this.source });
     await this.conn.run(
       `INSERT INTO _sluice.tables (source, "table", spec) VALUES (${literal(this.source)}, ${literal(part.table)}, ${literal(spec)})
