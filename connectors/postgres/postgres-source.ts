@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type pg from 'pg';
 import { type SourcePosition, decodeRecord } from '../../core/change-record.js';
 import type { PostgresSourceConfig } from '../../core/config.js';
-import { SluiceError, messageOf } from '../../core/errors.js';
+import { SluiceError } from '../../core/errors.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
 import type { ChangeSource, SourceStatus } from '../../core/source.js';
 import { SourceTracker } from '../../core/source-tracker.js';

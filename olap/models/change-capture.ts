@@ -1,7 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnSpec } from '../../core/change-record.js';
 import { ident } from '../../core/sql.js';
-import { type InputChange, type ModelRuntime, changeTableFor, historyTableFor } from './model-runtime.js';
+import { type InputChange, changeTableFor, historyTableFor } from './model-changes.js';
+import type { ModelRuntime } from './model-runtime.js';
 
 /**
  * Records, during one batch, what changed in the tables models read: the old and new versions of

@@ -4,7 +4,10 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { messageOf } from '../../core/errors.js';
 import { ident, literal, qualified } from '../../core/sql.js';
 import { MODELS_SCHEMA, type ModelDefinition, ModelDefinitionError, inputKey, inputRelation, parseModelFile, renderModel } from './model-definition.js';
+import { groupColumnsOf, historySqlOf } from './model-analysis.js';
+import { type InputChange, type RowChange, changeTableFor } from './model-changes.js';
 import { orderModels } from './model-graph.js';
+import { appendHistory, reopenHistory } from './scd2-history.js';
 
 /** 'waiting': an input (a replica not snapshotted yet) does not exist yet; built once it does. */
 export type ModelState = 'waiting' | 'building' | 'current' | 'failed';
@@ -17,20 +20,6 @@ export interface ModelStatus {
   readonly state: ModelState;
   readonly error: string | null;
 }
-
-/**
- * What changed in one input during a batch: some rows, identified by `keys` (their old and new
- * versions kept in temp tables), or too much to say row by row.
- */
-export type RowChange = {
-  readonly kind: 'rows';
-  readonly old: string;
-  readonly new: string;
-  readonly keys: readonly string[];
-  /** Every change in order (`__op`, `__seq`, `__ts`), for models that keep history. */
-  readonly history?: string;
-};
-export type InputChange = RowChange | { readonly kind: 'all' };
 
 interface LoadedModel {
   readonly def: ModelDefinition;
@@ -47,16 +36,6 @@ export class ModelMaintenanceError extends Error {
   constructor(readonly model: string, cause: unknown) {
     super(`model ${model} failed: ${messageOf(cause)}`, { cause });
   }
-}
-
-/** Temp table holding a relation's changed rows (old or new versions) during one batch. */
-export function changeTableFor(key: string, version: 'old' | 'new'): string {
-  return ident(`__chg_${version}_${key.replace(/\./g, '__')}`);
-}
-
-/** Temp table of a relation's changes in order with their commit times, during one batch. */
-export function historyTableFor(key: string): string {
-  return ident(`__hist_${key.replace(/\./g, '__')}`);
 }
 
 /** Both versions of the changed rows, for finding what they touch. */
@@ -166,8 +145,8 @@ export class ModelRuntime {
         continue;
       }
       try {
-        if (m.def.materialized === 'aggregate') m.groupColumns = await this.groupColumnsOf(conn, m.def);
-        if (m.def.materialized === 'scd2') m.historySql = await this.historySqlOf(conn, m.def);
+        if (m.def.materialized === 'aggregate') m.groupColumns = await groupColumnsOf(conn, m.def);
+        if (m.def.materialized === 'scd2') m.historySql = await historySqlOf(conn, m.def);
         // Unchanged since it was built: it was kept current with the replicas, and an scd2
         // model's history exists nowhere else. Only a changed definition means a rebuild.
         const definition = `${m.def.materialized}\n${m.def.uniqueKey.join(',')}\n${m.def.template}`;
@@ -217,91 +196,6 @@ export class ModelRuntime {
   }
 
   /**
-   * An scd2 model is a projection and filter of one source, selecting its unique key columns as
-   * they are. Its SQL is rewritten (through DuckDB's own parse tree) to read the batch's ordered
-   * changes instead of the source and to pass their order and commit time through.
-   */
-  private async historySqlOf(conn: DuckDBConnection, def: ModelDefinition): Promise<string> {
-    const input = def.inputs[0];
-    if (def.inputs.length !== 1 || input.kind !== 'source') throw new Error('an scd2 model reads exactly one source');
-    const parsed = await conn.runAndReadAll(`SELECT json_serialize_sql(${literal(renderModel(def))})`);
-    const tree = JSON.parse(String(parsed.getRows()[0][0])) as { error?: boolean; error_message?: string; statements: { node: AstNode & Record<string, unknown> }[] };
-    if (tree.error) throw new Error(tree.error_message);
-    const node = tree.statements[0]?.node;
-    if (node?.type !== 'SELECT_NODE' || node.from_table?.type !== 'BASE_TABLE' || (node.group_expressions ?? []).length > 0) {
-      throw new Error('an scd2 model is a SELECT of columns (and a WHERE) FROM its source, no joins or GROUP BY');
-    }
-    for (const k of def.uniqueKey) {
-      const plain = node.select_list!.some((e) => e.class === 'COLUMN_REF' && e.column_names!.at(-1) === k && (!e.alias || e.alias === k));
-      if (!plain) throw new Error(`unique_key column "${k}" must be selected as it is in the source`);
-    }
-    for (const col of ['__op', '__seq', '__ts']) node.select_list!.push({ class: 'COLUMN_REF', type: 'COLUMN_REF', alias: '', query_location: 0, column_names: [col] } as AstNode);
-    node.from_table = { ...node.from_table, schema_name: '', table_name: historyTableFor(inputKey(input)).slice(1, -1), alias: node.from_table.alias ?? '' } as AstNode;
-    const sql = await conn.runAndReadAll(`SELECT json_deserialize_sql(${literal(JSON.stringify(tree))})`);
-    return String(sql.getRows()[0][0]);
-  }
-
-  /**
-   * Applies a batch's changes to an scd2 model, in commit order: each change closes the key's
-   * current version at its commit time; an insert or update that passes the model's filter opens
-   * the next version. A deleted (or filtered-out) row keeps its history and has no current version.
-   */
-  private async appendHistory(conn: DuckDBConnection, m: LoadedModel, change: RowChange): Promise<void> {
-    const target = qualified(MODELS_SCHEMA, m.def.name);
-    const uk = m.def.uniqueKey.map(ident);
-    const cols = (await conn.runAndReadAll(`SELECT * FROM ${target} LIMIT 0`)).columnNames().filter((c) => !['valid_from', 'valid_to', 'is_current'].includes(c)).map(ident);
-    const events = `(SELECT ${cols.join(', ')}, __seq, __ts, true AS __version FROM (${m.historySql})
-       UNION ALL BY NAME SELECT ${uk.join(', ')}, __seq, __ts, false AS __version FROM ${change.history})`;
-    // A change that produced a version is not also a closing: keep the version row per (key, seq).
-    await conn.run(`CREATE OR REPLACE TEMP TABLE __scd_events AS SELECT * FROM ${events} QUALIFY row_number() OVER (PARTITION BY ${uk.join(', ')}, __seq ORDER BY __version DESC) = 1`);
-    const match = uk.map((k) => `t.${k} IS NOT DISTINCT FROM f.${k}`).join(' AND ');
-    await conn.run(
-      `UPDATE ${target} AS t SET valid_to = f.first_ts, is_current = false
-       FROM (SELECT ${uk.join(', ')}, min(__ts) AS first_ts FROM __scd_events GROUP BY ALL) AS f WHERE t.is_current AND ${match}`,
-    );
-    await conn.run(
-      `INSERT INTO ${target} (${cols.join(', ')}, valid_from, valid_to, is_current)
-       SELECT ${cols.join(', ')}, __ts, __next, __next IS NULL FROM (
-         SELECT *, lead(__ts) OVER (PARTITION BY ${uk.join(', ')} ORDER BY __seq) AS __next FROM __scd_events) WHERE __version`,
-    );
-  }
-
-  /** The rows as they are now become new versions: what is left when changes are not known one by one. */
-  private async reopenHistory(conn: DuckDBConnection, m: LoadedModel): Promise<void> {
-    const target = qualified(MODELS_SCHEMA, m.def.name);
-    await conn.run(`UPDATE ${target} SET valid_to = now(), is_current = false WHERE is_current`);
-    await conn.run(`INSERT INTO ${target} SELECT *, now(), NULL, true FROM (${renderModel(m.def)})`);
-  }
-
-  /**
-   * The output columns an aggregate model groups by, from DuckDB's own parse of its SQL: one
-   * input relation, a GROUP BY, and every grouping expression selected under a name.
-   */
-  private async groupColumnsOf(conn: DuckDBConnection, def: ModelDefinition): Promise<string[]> {
-    if (def.inputs.length !== 1) throw new Error('an aggregate model reads exactly one source or model (join in an incremental model, then aggregate that)');
-    const parsed = await conn.runAndReadAll(`SELECT json_serialize_sql(${literal(renderModel(def))})`);
-    const tree = JSON.parse(String(parsed.getRows()[0][0])) as { error?: boolean; error_message?: string; statements: { node: AstNode }[] };
-    if (tree.error) throw new Error(tree.error_message);
-    const node = tree.statements[0]?.node;
-    if (node?.type !== 'SELECT_NODE') throw new Error('an aggregate model is a single SELECT ... GROUP BY');
-    if (node.from_table?.type !== 'BASE_TABLE') throw new Error('an aggregate model selects FROM its input directly (no join or subquery)');
-    const groups = node.group_expressions ?? [];
-    if (groups.length === 0) throw new Error('an aggregate model needs a GROUP BY');
-    const select = node.select_list ?? [];
-    const outputName = (e: AstNode): string | null => e.alias || (e.class === 'COLUMN_REF' ? e.column_names![e.column_names!.length - 1] : null);
-    const strip = (e: unknown): string => JSON.stringify(e, (k, v) => (k === 'query_location' || k === 'alias' ? undefined : v));
-    return groups.map((g) => {
-      let at = -1;
-      if (g.class === 'CONSTANT' && g.value?.type?.id === 'INTEGER') at = Number(g.value.value) - 1;
-      else if (g.class === 'COLUMN_REF' && g.column_names!.length === 1) at = select.findIndex((e) => outputName(e) === g.column_names![0]);
-      if (at < 0) at = select.findIndex((e) => strip(e) === strip(g));
-      const name = at >= 0 ? outputName(select[at]) : null;
-      if (!name) throw new Error(`select every GROUP BY expression under a name (e.g. "${'date_trunc(...) AS day'}")`);
-      return name;
-    });
-  }
-
-  /**
    * Brings the models up to date with a batch's input changes, in dependency order, inside the
    * caller's transaction. Changed rows of maintained models feed the models that read them.
    */
@@ -323,8 +217,8 @@ export class ModelRuntime {
   private async maintainOne(conn: DuckDBConnection, m: LoadedModel, inputs: readonly InputChange[], changes: Map<string, InputChange>): Promise<InputChange> {
     if (m.def.materialized === 'scd2') {
       const c = inputs[0];
-      if (c.kind === 'rows' && c.history) await this.appendHistory(conn, m, c);
-      else await this.reopenHistory(conn, m);
+      if (c.kind === 'rows' && c.history) await appendHistory(conn, m.def, m.historySql!, c);
+      else await reopenHistory(conn, m.def);
       return { kind: 'all' };
     }
     if (inputs.every((c) => c.kind === 'rows') && (m.def.materialized === 'aggregate' || m.def.materialized === 'incremental')) {
@@ -385,15 +279,3 @@ export class ModelRuntime {
   }
 }
 
-interface AstNode {
-  type?: string;
-  schema_name?: string;
-  table_name?: string;
-  class?: string;
-  alias?: string;
-  column_names?: string[];
-  value?: { type?: { id?: string }; value?: unknown };
-  from_table?: AstNode;
-  group_expressions?: AstNode[];
-  select_list?: AstNode[];
-}
