@@ -93,3 +93,15 @@ export async function dropBenchDatabase(adminUrl: string, db: string): Promise<v
     await admin.end();
   }
 }
+
+/** A new, empty Postgres database for a benchmark; returns a connected client and its URL. */
+export async function freshBenchDatabase(adminUrl: string, db: string): Promise<{ client: pg.Client; url: string }> {
+  await dropBenchDatabase(adminUrl, db);
+  const admin = await connectAdmin(adminUrl);
+  await admin.query(`CREATE DATABASE ${db}`);
+  await admin.end();
+  const u = new URL(adminUrl);
+  u.pathname = `/${db}`;
+  const client = await connectAdmin(u.toString());
+  return { client, url: u.toString() };
+}

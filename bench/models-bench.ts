@@ -1,7 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
-import { type BenchOptions, benchApp, caughtUp, connectAdmin, currentLsn, dropBenchDatabase, print, rate, visibleAfter } from './bench-util.js';
+import { type BenchOptions, benchApp, caughtUp, currentLsn, dropBenchDatabase, freshBenchDatabase, print, rate, visibleAfter } from './bench-util.js';
 
 const DB = 'sluice_bench_models';
 
@@ -25,16 +24,7 @@ export async function benchModels(o: BenchOptions): Promise<void> {
   mkdirSync(modelsDir, { recursive: true });
   for (const [name, sql] of Object.entries(MODELS)) writeFileSync(join(modelsDir, `${name}.sql`), sql);
 
-  const admin = await connectAdmin(o.pgUrl);
-  await admin.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1`, [DB]);
-  await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${DB}`);
-  await admin.end();
-  const u = new URL(o.pgUrl);
-  u.pathname = `/${DB}`;
-  const url = u.toString();
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
+  const { client: c, url } = await freshBenchDatabase(o.pgUrl, DB);
   await c.query(`CREATE TABLE customers (id int PRIMARY KEY, name text, country text)`);
   await c.query(`CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int, status text, amount numeric(12,2))`);
   await c.query(`INSERT INTO customers SELECT g, 'customer ' || g, (ARRAY['DE','FR','US','JP','BR'])[1 + g % 5] FROM generate_series(1, 50000) g`);

@@ -4,23 +4,14 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { type BenchOptions, benchApp, caughtUp, connectAdmin, currentLsn, dropBenchDatabase, percentile, print, rate, sleep, visibleAfter } from './bench-util.js';
+import { type BenchOptions, benchApp, caughtUp, currentLsn, dropBenchDatabase, freshBenchDatabase, percentile, print, rate, sleep, visibleAfter } from './bench-util.js';
 
 const DB = 'sluice_bench';
 const TABLE_DDL = `CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int NOT NULL, status text NOT NULL,
   amount numeric(12,2) NOT NULL, created_at timestamptz NOT NULL, note text)`;
 
 async function setUp(o: BenchOptions): Promise<string> {
-  const admin = await connectAdmin(o.pgUrl);
-  await admin.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1`, [DB]);
-  await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${DB}`);
-  await admin.end();
-  const u = new URL(o.pgUrl);
-  u.pathname = `/${DB}`;
-  const url = u.toString();
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
+  const { client: c, url } = await freshBenchDatabase(o.pgUrl, DB);
   await c.query(TABLE_DDL);
   await c.query(`INSERT INTO orders SELECT g, g % 50000, (ARRAY['new','paid','shipped','cancelled'])[1 + g % 4],
     round((g % 100000) / 100.0, 2), TIMESTAMPTZ '2025-01-01' + g * interval '1 second', 'order note ' || g
