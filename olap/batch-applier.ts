@@ -146,8 +146,19 @@ export class BatchApplier {
     const cols = spec.columns.map((c) => ident(c.name)).join(', ');
     const target = this.target(table);
     if (p.snapshot) {
-      await this.conn.run(`INSERT INTO ${target} (${cols}) SELECT ${cols} FROM (${readCsvSql(file, spec.columns)})`);
-      this.capture?.changedWholly(table);
+      // Snapshot rows only add to a table the snapshot emptied. Models reading it learn them as
+      // row changes (a history gets one version per row, not one per chunk applied so far).
+      const keys = spec.columns.filter((c) => c.key).map((c) => ident(c.name));
+      if (!this.capture?.wants(table) || spec.identity !== 'key') {
+        await this.conn.run(`INSERT INTO ${target} (${cols}) SELECT ${cols} FROM (${readCsvSql(file, spec.columns)})`);
+        this.capture?.changedWholly(table);
+        return;
+      }
+      await this.conn.run(`CREATE OR REPLACE TEMP TABLE __stage AS ${readCsvSql(file, spec.columns)}`);
+      await this.capture.rows(table, target, keys, 'old');
+      await this.capture.history(table, spec.columns, p.commits);
+      await this.conn.run(`INSERT INTO ${target} (${cols}) SELECT ${cols} FROM __stage`);
+      await this.capture.rows(table, target, keys, 'new');
       return;
     }
     await this.conn.run(`CREATE OR REPLACE TEMP TABLE __stage AS ${readCsvSql(file, spec.columns)}`);

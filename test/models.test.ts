@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseModelFile, renderModel } from '../olap/models/model-definition.js';
@@ -185,5 +186,39 @@ describe('SQL models', () => {
     expect(await modelDifferences(sl)).toEqual(EXACT);
     const [[fresh]] = await sl.query(`SELECT count(*) FROM (SELECT * FROM models.fragile EXCEPT ALL SELECT id, amount FROM shop.orders)`);
     expect(fresh).toBe(0);
+  });
+});
+
+describe('models over a snapshot that spans several log records', () => {
+  it('give each snapshot row one history version and exact aggregates', async () => {
+    const db = 'sluice_t_models_big';
+    const url = await freshDatabase(db);
+    const c = await connectPg(url);
+    // ~20 MB of CSV: the snapshot is cut into several records, applied in several batches.
+    await c.query(`CREATE TABLE wide (id int PRIMARY KEY, kind text, pad text)`);
+    await c.query(`INSERT INTO wide SELECT g, (ARRAY['a','b','c'])[1 + g % 3], repeat('x', 150) FROM generate_series(1, 120000) g`);
+    const dir = tempDir('models-big');
+    mkdirSync(join(dir, 'models'));
+    writeFileSync(join(dir, 'models', 'wide_history.sql'), `{{ config(materialized='scd2', unique_key='id') }}\nselect id, kind from {{ source('big', 'wide') }}`);
+    writeFileSync(join(dir, 'models', 'wide_kinds.sql'), `{{ config(materialized='aggregate') }}\nselect kind, count(*) as n from {{ source('big', 'wide') }} group by kind`);
+    // One log record per store transaction, so the snapshot reaches the models in several batches.
+    const s = await startSluice({ name: 'big', kind: 'postgres', url, tables: ['wide'] }, dir, { models: join(dir, 'models'), pipeline: { maxBatchBytes: 1024 } });
+    try {
+      await waitFor('snapshot and models', async () => {
+        const [[rows, versions, current]] = await s.query(
+          `SELECT (SELECT count(*) FROM big.wide), (SELECT count(*) FROM models.wide_history), (SELECT count(*) FROM models.wide_history WHERE is_current)`,
+        );
+        return rows === 120000 && versions === 120000 && current === 120000;
+      }, 30_000).catch(() => undefined);
+      const [[versions, current, keys]] = await s.query(`SELECT count(*), count(*) FILTER (WHERE is_current), count(DISTINCT id) FROM models.wide_history`);
+      expect({ versions, current, keys }).toEqual({ versions: 120000, current: 120000, keys: 120000 });
+      expect(await s.query(`SELECT kind, n FROM models.wide_kinds ORDER BY kind`)).toEqual([['a', 40000], ['b', 40000], ['c', 40000]]);
+      const log = ((await (await fetch(`${s.http}/v1/sources`)).json()) as any).sources[0].log.endOffset;
+      expect(log).toBeGreaterThan(4);
+    } finally {
+      await s.stop();
+      await c.end();
+      await dropDatabase(db);
+    }
   });
 });

@@ -26,6 +26,12 @@ export class ChangeCapture {
     return this.models.watches(key) ? key : null;
   }
 
+  /** Whether models read this table and its changes are still being followed row by row. */
+  wants(table: string): boolean {
+    const key = this.watched(table);
+    return key !== null && this.changes.get(key)?.kind !== 'all';
+  }
+
   /** The models must recompute whatever reads this table: its changes are not known row by row. */
   changedWholly(table: string): void {
     const key = this.watched(table);
