@@ -19,9 +19,9 @@ export interface ChangeFeedService {
 }
 
 export interface ModelService {
-  list(): Promise<readonly object[]>;
-  /** Re-reads the model files and rebuilds, swapping all models in at once. */
-  reload(): Promise<readonly object[]>;
+  list(): Promise<object>;
+  /** Re-reads the model files and starts rebuilding from the log; answers at once. */
+  reload(): Promise<object>;
 }
 
 export interface ApiOptions {
@@ -93,8 +93,8 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
 
   app.get('/v1/tables', async () => ({ tables: await o.status.tables() }));
   app.get('/v1/sources', async () => ({ sources: await o.status.sources() }));
-  app.get('/v1/models', async () => ({ models: await o.models.list() }));
-  app.post('/v1/models/reload', async () => ({ models: await o.models.reload() }));
+  app.get('/v1/models', async () => o.models.list());
+  app.post('/v1/models/reload', async (_req, reply) => reply.status(202).send(await o.models.reload()));
   // Query strings are text: with type coercion off (see above) numbers are matched as digits.
   app.get<{ Params: { source: string }; Querystring: { from?: string; limit?: string } }>(
     '/v1/sources/:source/changes',

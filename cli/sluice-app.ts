@@ -57,7 +57,13 @@ export class SluiceApp {
         query: this.engine,
         status: { sources: () => this.sourcesStatus(), tables: () => this.tablesStatus() },
         changes: { changes: (source, from, limit) => this.changeFeed(source, from, limit) },
-        models: { list: () => this.modelsStatus(), reload: async () => (await this.storeInstance!.reloadModels(), this.modelsStatus()) },
+        models: {
+          list: async () => ({ models: await this.modelsStatus(), rebuild: this.storeInstance!.rebuild }),
+          reload: async () => {
+            this.storeInstance!.rebuildModelsFromLog(new Map(this.runtimes.map((r) => [r.source.name, r.log])));
+            return { rebuild: this.storeInstance!.rebuild };
+          },
+        },
         queryTimeoutMs: this.config.api.queryTimeoutMs,
         maxRows: this.config.api.maxRows,
         logger: this.logger,

@@ -230,6 +230,9 @@ export class BatchApplier {
   private async applySchema(part: SchemaPart): Promise<void> {
     const target = this.target(part.table);
     const before = this.changedSchemas.get(part.table) ?? this.schemas.get(`${this.source}.${part.table}`);
+    // Sources describe tables again at every new session; only a real change touches anything
+    // (and makes the models reading the table start over).
+    if (before && before.identity === part.identity && JSON.stringify(before.columns) === JSON.stringify(part.columns)) return;
     await this.conn.run(`CREATE SCHEMA IF NOT EXISTS ${ident(this.source)}`);
     if (!before) {
       const cols = part.columns.map((c) => `${ident(c.name)} ${c.storeType}`).join(', ');

@@ -4,8 +4,10 @@ import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import type { ChangeRecord, SchemaPart, SourcePosition } from '../core/change-record.js';
 import { SluiceError, messageOf } from '../core/errors.js';
+import type { ChangeLog } from '../core/log/change-log.js';
 import type { Checkpoint, ReplicaStore } from '../core/store.js';
 import { BatchApplier } from './batch-applier.js';
+import { LogReplay, REPLAY_CATALOG } from './models/log-replay.js';
 import { ModelMaintenanceError, ModelRuntime } from './models/model-runtime.js';
 import { literal } from '../core/sql.js';
 
@@ -51,7 +53,9 @@ export class DuckDbStore implements ReplicaStore {
     private readonly writer: DuckDBConnection,
     private readonly stageDir: string,
     private readonly logger: Logger,
-    readonly models: ModelRuntime,
+    /** Replaced whole when a rebuild from the log swaps new models in. */
+    public models: ModelRuntime,
+    private readonly modelsDir: string | null,
   ) {}
 
   static async open(options: StoreOptions): Promise<DuckDbStore> {
@@ -91,7 +95,7 @@ export class DuckDbStore implements ReplicaStore {
       `SET GLOBAL lock_configuration = true`,
     ];
     for (const sql of settings) if (sql) await writer.run(sql);
-    const store = new DuckDbStore(instance, writer, stageDir, options.logger, new ModelRuntime(options.models ?? null));
+    const store = new DuckDbStore(instance, writer, stageDir, options.logger, new ModelRuntime(options.models ?? null), options.models ?? null);
     const specs = await writer.runAndReadAll(`SELECT spec::VARCHAR FROM _sluice.tables`);
     for (const [spec] of specs.getRows()) {
       const part = JSON.parse(String(spec)) as SchemaPart & { source: string };
@@ -125,6 +129,55 @@ export class DuckDbStore implements ReplicaStore {
         if (m.state === 'failed') this.logger.warn({ model: m.name, reason: m.error }, 'model refused');
       }
     });
+  }
+
+  /** State of the last rebuild of the models from the log, for /v1/models. */
+  rebuild: { running: boolean; startedAt: string | null; finishedAt: string | null; error: string | null } = {
+    running: false,
+    startedAt: null,
+    finishedAt: null,
+    error: null,
+  };
+
+  /**
+   * Rebuilds every model from the sources' logs, in the background: the logs are replayed into a
+   * scratch catalog while the pipelines go on; then, with the writer held, the last records are
+   * replayed and the new models copied over the old ones in one transaction. Queries see the old
+   * models until that commit.
+   */
+  rebuildModelsFromLog(logs: ReadonlyMap<string, ChangeLog>): void {
+    if (this.rebuild.running) return;
+    this.rebuild = { running: true, startedAt: new Date().toISOString(), finishedAt: null, error: null };
+    void this.runRebuild(logs).then(
+      () => (this.rebuild = { ...this.rebuild, running: false, finishedAt: new Date().toISOString() }),
+      (e) => {
+        this.rebuild = { ...this.rebuild, running: false, finishedAt: new Date().toISOString(), error: messageOf(e) };
+        this.logger.error({ err: e }, 'rebuilding the models from the log failed; the old models stay');
+      },
+    );
+  }
+
+  private async runRebuild(logs: ReadonlyMap<string, ChangeLog>): Promise<void> {
+    const runtime = new ModelRuntime(this.modelsDir);
+    const replay = await LogReplay.open(await this.instance.connect(), runtime, this.stageDir);
+    try {
+      const applied = (source: string): number => this.checkpoints.get(source)?.logOffset ?? 0;
+      for (const [source, log] of logs) await replay.replay(source, log, applied(source));
+      await this.exclusive(async () => {
+        for (const [source, log] of logs) await replay.replay(source, log, applied(source));
+        await this.writer.run('BEGIN TRANSACTION');
+        try {
+          await runtime.adoptFrom(this.writer, REPLAY_CATALOG);
+          await this.writer.run('COMMIT');
+        } catch (e) {
+          await this.writer.run('ROLLBACK').catch(() => undefined);
+          throw e;
+        }
+        this.models = runtime;
+      });
+    } finally {
+      await replay.close();
+    }
   }
 
   /** A new connection whose default catalog is the store. */

@@ -43,6 +43,11 @@ function bothVersions(c: RowChange): string {
   return `(SELECT * FROM ${c.old} UNION ALL SELECT * FROM ${c.new})`;
 }
 
+/** What must stay the same for a built model to be kept as it is. */
+function definitionOf(def: ModelDefinition): string {
+  return `${def.materialized}\n${def.uniqueKey.join(',')}\n${def.template}`;
+}
+
 /** The input as it was before the batch: current rows, less the changed keys, plus their old versions. */
 function oldState(relation: string, c: RowChange): string {
   const match = c.keys.map((k) => `t.${k} IS NOT DISTINCT FROM n.${k}`).join(' AND ');
@@ -73,6 +78,11 @@ export class ModelRuntime {
       state: m.state,
       error: m.error,
     }));
+  }
+
+  /** Whether a model waits for an input that does not exist yet. */
+  hasWaiting(): boolean {
+    return this.models.some((m) => m.state === 'waiting');
   }
 
   /** Whether a model keeping history (scd2) reads this input. */
@@ -149,7 +159,7 @@ export class ModelRuntime {
         if (m.def.materialized === 'scd2') m.historySql = await historySqlOf(conn, m.def);
         // Unchanged since it was built: it was kept current with the replicas, and an scd2
         // model's history exists nowhere else. Only a changed definition means a rebuild.
-        const definition = `${m.def.materialized}\n${m.def.uniqueKey.join(',')}\n${m.def.template}`;
+        const definition = definitionOf(m.def);
         const built = await conn.runAndReadAll(`SELECT definition FROM _sluice.models WHERE name = ${literal(m.def.name)}`);
         const exists = (await this.missingInput(conn, { ...m.def, inputs: [{ kind: 'ref', model: m.def.name }] })) === null;
         const upstreamRebuilt = m.def.inputs.some((i) => i.kind === 'ref' && rebuilt.has(i.model));
@@ -175,8 +185,9 @@ export class ModelRuntime {
     for (const i of def.inputs) {
       const [schema, name] = i.kind === 'source' ? [i.source, i.table] : [MODELS_SCHEMA, i.model];
       const r = await conn.runAndReadAll(
-        `SELECT count(*) FROM (SELECT schema_name, table_name FROM duckdb_tables() UNION ALL SELECT schema_name, view_name FROM duckdb_views())
-          WHERE schema_name = ${literal(schema)} AND table_name = ${literal(name)}`,
+        `SELECT count(*) FROM (SELECT database_name, schema_name, table_name FROM duckdb_tables()
+            UNION ALL SELECT database_name, schema_name, view_name FROM duckdb_views())
+          WHERE database_name = current_database() AND schema_name = ${literal(schema)} AND table_name = ${literal(name)}`,
       );
       if (Number(r.getRows()[0][0]) === 0) return inputKey(i);
     }
@@ -226,6 +237,24 @@ export class ModelRuntime {
     }
     await this.rebuild(conn, m);
     return { kind: 'all' };
+  }
+
+  /**
+   * Takes over the models another runtime built in `catalog` (a log replay): their tables are
+   * copied into the store's models schema, views re-created, definitions recorded. Runs in the
+   * caller's transaction, so the swap is atomic for queries.
+   */
+  async adoptFrom(conn: DuckDBConnection, catalog: string): Promise<void> {
+    await conn.run(`CREATE SCHEMA IF NOT EXISTS ${MODELS_SCHEMA}`);
+    await conn.run(`CREATE TABLE IF NOT EXISTS _sluice.models (name VARCHAR NOT NULL, definition VARCHAR NOT NULL)`);
+    for (const m of this.models) {
+      if (m.state !== 'current') continue;
+      const target = qualified(MODELS_SCHEMA, m.def.name);
+      if (m.def.materialized === 'view') await this.rebuild(conn, m);
+      else await conn.run(`CREATE OR REPLACE TABLE ${target} AS SELECT * FROM ${ident(catalog)}.${target}`);
+      await conn.run(`DELETE FROM _sluice.models WHERE name = ${literal(m.def.name)}`);
+      await conn.run(`INSERT INTO _sluice.models VALUES (${literal(m.def.name)}, ${literal(definitionOf(m.def))})`);
+    }
   }
 
   /**
