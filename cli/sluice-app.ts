@@ -59,16 +59,15 @@ export class SluiceApp {
         changes: { changes: (source, from, limit) => this.changeFeed(source, from, limit) },
         models: {
           list: async () => ({ models: await this.modelsStatus(), rebuild: this.storeInstance!.rebuild }),
-          reload: async () => {
-            this.storeInstance!.rebuildModelsFromLog(new Map(this.runtimes.map((r) => [r.source.name, r.log])));
-            return { rebuild: this.storeInstance!.rebuild };
-          },
+          reload: async () => (this.rebuildModels(), { rebuild: this.storeInstance!.rebuild }),
         },
         queryTimeoutMs: this.config.api.queryTimeoutMs,
         maxRows: this.config.api.maxRows,
         logger: this.logger,
       });
       await this.api.listen({ host: this.config.api.host, port: this.config.api.port });
+      // New or changed model definitions: rebuild everything from the log, in the background.
+      if (this.storeInstance.modelsChangedAtOpen) this.rebuildModels();
       this.logger.info({ http: this.address?.http }, 'sluice is running');
     } catch (e) {
       await this.stop();
@@ -83,6 +82,11 @@ export class SluiceApp {
       case 'mysql':
         return new MysqlSource(sc, log, this.logger.child({ source: sc.name }));
     }
+  }
+
+  /** Starts rebuilding every model from the sources' logs, in the background. */
+  rebuildModels(): void {
+    this.storeInstance!.rebuildModelsFromLog(new Map(this.runtimes.map((r) => [r.source.name, r.log])));
   }
 
   /** The store, for tools that drive it directly (benchmarks). */
@@ -146,7 +150,9 @@ export class SluiceApp {
     for (const m of models) {
       let rows: unknown = null;
       if (m.state === 'current') rows = (await this.engine!.query(`SELECT count(*) FROM ${qualified('models', m.name)}`, { timeoutMs: 10_000, maxRows: 1 })).values[0][0];
-      out.push({ ...m, name: `models.${m.name}`, rows, lagMs: lagOf(m.dependsOn) });
+      // While a rebuild runs, the model answers from its old version.
+      const state = this.storeInstance!.rebuild.running && m.state !== 'failed' ? 'building' : m.state;
+      out.push({ ...m, state, name: `models.${m.name}`, rows, lagMs: lagOf(m.dependsOn) });
     }
     return out;
   }

@@ -131,6 +131,15 @@ export class DuckDbStore implements ReplicaStore {
     });
   }
 
+  /**
+   * Whether opening the store built models anew (a new or changed definition): they were built
+   * from the replicas, which cannot give an scd2 model its past, so the app follows up with a
+   * rebuild from the log.
+   */
+  get modelsChangedAtOpen(): boolean {
+    return this.models.rebuilt.size > 0;
+  }
+
   /** State of the last rebuild of the models from the log, for /v1/models. */
   rebuild: { running: boolean; startedAt: string | null; finishedAt: string | null; error: string | null } = {
     running: false,

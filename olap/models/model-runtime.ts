@@ -66,6 +66,8 @@ function oldState(relation: string, c: RowChange): string {
  */
 export class ModelRuntime {
   private models: LoadedModel[] = [];
+  /** Models built anew (new or changed definition) since this runtime loaded its files. */
+  readonly rebuilt = new Set<string>();
 
   constructor(private readonly dir: string | null) {}
 
@@ -139,7 +141,7 @@ export class ModelRuntime {
   async buildAll(conn: DuckDBConnection, onlyWaiting = false, force = false): Promise<void> {
     await conn.run(`CREATE SCHEMA IF NOT EXISTS ${MODELS_SCHEMA}`);
     await conn.run(`CREATE TABLE IF NOT EXISTS _sluice.models (name VARCHAR NOT NULL, definition VARCHAR NOT NULL)`);
-    const rebuilt = new Set<string>();
+    const rebuilt = this.rebuilt;
     for (const m of this.models) {
       if (m.state === 'failed' || (onlyWaiting && m.state !== 'waiting')) continue;
       const upstreamFailed = m.def.inputs.find((i) => i.kind === 'ref' && this.models.find((x) => x.def.name === i.model)?.state === 'failed');
