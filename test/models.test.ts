@@ -241,3 +241,42 @@ describe('models over a snapshot that spans several log records', () => {
     }
   });
 });
+
+describe('a model whose SQL changed while Sluice was stopped', () => {
+  it('is rebuilt from the log at start-up, its history included', async () => {
+    const db = 'sluice_t_models_restart';
+    const url = await freshDatabase(db);
+    const c = await connectPg(url);
+    await c.query(`CREATE TABLE items (id int PRIMARY KEY, label text, price int)`);
+    await c.query(`INSERT INTO items VALUES (1, 'a', 10), (2, 'b', 20)`);
+    const dir = tempDir('models-restart');
+    const models = join(dir, 'models');
+    mkdirSync(models);
+    const file = join(models, 'item_history.sql');
+    writeFileSync(file, `{{ config(materialized='scd2', unique_key='id') }}\nselect id, label from {{ source('st', 'items') }}`);
+    const source = { name: 'st', kind: 'postgres', url, tables: ['items'] };
+    let s = await startSluice(source, dir, { models });
+    try {
+      await waitFor('model', async () => (await s.query('SELECT count(*) FROM models.item_history'))[0][0] === 2);
+      await c.query(`UPDATE items SET label = 'a2', price = 11 WHERE id = 1`);
+      await c.query(`UPDATE items SET label = 'a3', price = 12 WHERE id = 1`);
+      await waitFor('history', async () => (await s.query('SELECT count(*) FROM models.item_history WHERE id = 1'))[0][0] === 3);
+      await s.stop();
+      // The model now keeps the price too: its definition changed.
+      writeFileSync(file, `{{ config(materialized='scd2', unique_key='id') }}\nselect id, label, price from {{ source('st', 'items') }}`);
+      s = await startSluice(source, dir, { models });
+      let rows: unknown[][] = [];
+      await waitFor('rebuild from the log', async () => {
+        const listing = (await (await fetch(`${s.http}/v1/models`)).json()) as any;
+        if (listing.rebuild.running || !listing.rebuild.finishedAt) return false;
+        rows = await s.query(`SELECT label, price, is_current FROM models.item_history WHERE id = 1 ORDER BY valid_from`);
+        return true;
+      }, 30_000);
+      expect(rows).toEqual([['a', 10, false], ['a2', 11, false], ['a3', 12, true]]);
+    } finally {
+      await s.stop();
+      await c.end();
+      await dropDatabase(db);
+    }
+  });
+});
