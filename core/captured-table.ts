@@ -1,4 +1,4 @@
-import type { ColumnSpec, SchemaPart } from './change-record.js';
+import { type ColumnSpec, type SchemaPart, encodeRecord } from './change-record.js';
 
 /** A source table as a connector captures it, whatever the source. */
 export interface CapturedTable {
@@ -25,4 +25,17 @@ export function schemaPartOf(t: CapturedTable, columns: readonly ColumnSpec[] = 
     identity: t.identity,
     bytes: 0,
   };
+}
+
+/** The record a snapshot opens each table's copy with: the table's shape. */
+export function snapshotSchemaRecord(source: string, t: CapturedTable): Buffer {
+  return encodeRecord({ kind: 'changes', source, snapshot: true, capturedMs: Date.now(), parts: [schemaPartOf(t)] });
+}
+
+/** One chunk of a table's copy: `rows` CSV lines `r,<values>`. */
+export function snapshotRowsRecord(source: string, t: CapturedTable, rows: number, body: Buffer): Buffer {
+  return encodeRecord(
+    { kind: 'changes', source, snapshot: true, capturedMs: Date.now(), parts: [{ kind: 'rows', table: t.replicaName, rows, bytes: body.length }] },
+    [body],
+  );
 }

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type mysql from 'mysql2/promise';
 import type { Logger } from 'pino';
-import { schemaPartOf } from '../../core/captured-table.js';
+import { snapshotRowsRecord, snapshotSchemaRecord } from '../../core/captured-table.js';
 import { encodeRecord } from '../../core/change-record.js';
 import { CsvBatchWriter } from '../../core/csv-batch-writer.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
@@ -89,14 +89,12 @@ export async function takeMysqlSnapshot(o: MysqlSnapshotOptions): Promise<string
 
 async function copyTable(conn: mysql.Connection, t: MysqlTable, o: MysqlSnapshotOptions): Promise<void> {
   const chunkBytes = o.chunkBytes ?? 8 * 1024 * 1024;
-  await o.log.append([encodeRecord({ kind: 'changes', source: o.source, snapshot: true, capturedMs: Date.now(), parts: [schemaPartOf(t)] })]);
+  await o.log.append([snapshotSchemaRecord(o.source, t)]);
   const w = new CsvBatchWriter(chunkBytes + 1024 * 1024);
   const flush = async (): Promise<void> => {
     if (w.rows === 0) return;
     const rows = w.rows;
-    const body = w.take();
-    const header = { kind: 'changes' as const, source: o.source, snapshot: true, capturedMs: Date.now(), parts: [{ kind: 'rows' as const, table: t.replicaName, rows, bytes: body.length }] };
-    await o.log.append([encodeRecord(header, [body])]);
+    await o.log.append([snapshotRowsRecord(o.source, t, rows, w.take())]);
     o.progress.rows += rows;
   };
   const binary = new Set(t.columns.filter((_, i) => t.kinds[i] === 'binary' || t.kinds[i] === 'bits').map((c) => c.name));

@@ -7,7 +7,7 @@ import { CsvRowCutter } from '../../core/csv-row-cutter.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
 import { ident } from '../../core/sql.js';
 import { connect } from './connection.js';
-import { type CapturedTable, schemaPartOf } from '../../core/captured-table.js';
+import { type CapturedTable, snapshotRowsRecord, snapshotSchemaRecord } from '../../core/captured-table.js';
 
 export interface SnapshotProgress {
   tablesDone: number;
@@ -79,19 +79,12 @@ function selectList(t: CapturedTable): string {
 
 async function copyTable(client: Awaited<ReturnType<typeof connect>>, t: CapturedTable, o: SnapshotOptions): Promise<void> {
   const chunkBytes = o.chunkBytes ?? 8 * 1024 * 1024;
-  await o.log.append([encodeRecord({ kind: 'changes', source: o.source, snapshot: true, capturedMs: Date.now(), parts: [schemaPartOf(t)] })]);
+  await o.log.append([snapshotSchemaRecord(o.source, t)]);
   const cutter = new CsvRowCutter();
   const emit = async (): Promise<void> => {
     const chunk = cutter.take();
     if (!chunk) return;
-    const header = {
-      kind: 'changes' as const,
-      source: o.source,
-      snapshot: true,
-      capturedMs: Date.now(),
-      parts: [{ kind: 'rows' as const, table: t.replicaName, rows: chunk.rows, bytes: chunk.body.length }],
-    };
-    await o.log.append([encodeRecord(header, [chunk.body])]);
+    await o.log.append([snapshotRowsRecord(o.source, t, chunk.rows, chunk.body)]);
     o.progress.rows += chunk.rows;
   };
   // The op letter rides along as the first column so the rows are log-ready as Postgres sends them.
