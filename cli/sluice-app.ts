@@ -124,7 +124,7 @@ export class SluiceApp {
       out.push({
         name: `${t.source}.${t.table}`,
         source: t.source,
-        sourceTable: `${t.sourceSchema}.${t.sourceTable}`,
+        sourceTable: `${t.spec.sourceSchema}.${t.spec.sourceTable}`,
         rows: counted.values[0][0],
         position: t.position,
         lastCommitAt: t.lastCommitMs ? new Date(t.lastCommitMs).toISOString() : null,
@@ -168,7 +168,7 @@ export class SluiceApp {
     const start = Math.max(from, log.startOffset);
     const schemas = new Map<string, SchemaPart>();
     for (const t of await this.storeInstance!.tableInfos()) {
-      if (t.source === source) schemas.set(t.table, { kind: 'schema', table: t.table, connector: t.connector, sourceDb: t.sourceDb, sourceSchema: t.sourceSchema, sourceTable: t.sourceTable, columns: t.columns, identity: t.identity, bytes: 0 });
+      if (t.source === source) schemas.set(t.table, t.spec);
     }
     const records = start < log.endOffset ? (await log.read(start, 4 * 1024 * 1024)).slice(0, limit) : [];
     return {

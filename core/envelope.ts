@@ -100,7 +100,7 @@ export function toEnvelopes(record: ChangeRecord, schemas: Map<string, SchemaPar
     if (!spec) continue;
     const source = {
       version: VERSION,
-      connector: spec.connector ?? 'postgresql',
+      connector: spec.connector,
       name: h.source,
       ts_ms: h.position?.tsMs ?? h.capturedMs,
       snapshot: h.snapshot ? ('true' as const) : ('false' as const),

@@ -18,6 +18,13 @@ interface PendingRows {
 let stageCounter = 0;
 
 /**
+ * The bookkeeping table the applier keeps beside the replicas: each table's shape and how far it
+ * has been applied. Wherever replicas are applied (the store, a log replay) it must exist.
+ */
+export const TABLES_DDL = `CREATE TABLE IF NOT EXISTS _sluice.tables (source VARCHAR NOT NULL, "table" VARCHAR NOT NULL,
+  spec JSON NOT NULL, last_commit_ms BIGINT, position VARCHAR, PRIMARY KEY (source, "table"))`;
+
+/**
  * Applies decoded log records inside the store transaction its caller opened. Consecutive row
  * parts of a table are concatenated and applied together; anything that must happen between
  * them in source order (a schema change, a truncate, a patch) flushes the table first.

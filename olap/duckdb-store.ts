@@ -1,12 +1,12 @@
 import { mkdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import type { ChangeRecord, SchemaPart, SourcePosition } from '../core/change-record.js';
 import { SluiceError, messageOf } from '../core/errors.js';
 import type { ChangeLog } from '../core/log/change-log.js';
 import type { Checkpoint, ReplicaStore } from '../core/store.js';
-import { BatchApplier } from './batch-applier.js';
+import { BatchApplier, TABLES_DDL } from './batch-applier.js';
 import { LogReplay, REPLAY_CATALOG } from './models/log-replay.js';
 import { ModelMaintenanceError, ModelRuntime } from './models/model-runtime.js';
 import { literal } from '../core/sql.js';
@@ -26,12 +26,8 @@ export interface StoreOptions {
 export interface TableInfo {
   readonly source: string;
   readonly table: string;
-  readonly connector: SchemaPart['connector'];
-  readonly sourceDb: string;
-  readonly sourceSchema: string;
-  readonly sourceTable: string;
-  readonly columns: SchemaPart['columns'];
-  readonly identity: SchemaPart['identity'];
+  /** The table's shape as last applied. */
+  readonly spec: SchemaPart;
   readonly lastCommitMs: number | null;
   readonly position: string | null;
 }
@@ -86,8 +82,7 @@ export class DuckDbStore implements ReplicaStore {
       // No PRIMARY KEY: updated on every commit, and DuckDB updates un-indexed rows in place.
       `CREATE TABLE IF NOT EXISTS _sluice.checkpoints (source VARCHAR NOT NULL, log_offset BIGINT NOT NULL,
          position JSON, snapshotting BOOLEAN NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`,
-      `CREATE TABLE IF NOT EXISTS _sluice.tables (source VARCHAR NOT NULL, "table" VARCHAR NOT NULL, spec JSON NOT NULL,
-         last_commit_ms BIGINT, position VARCHAR, PRIMARY KEY (source, "table"))`,
+      TABLES_DDL,
       // The store only ever reads its own staging folder; user SQL can touch no other file,
       // and nobody can turn that back on: the configuration is locked from here.
       `SET GLOBAL allowed_directories = [${literal(stageDir + '/')}]`,
@@ -277,25 +272,13 @@ export class DuckDbStore implements ReplicaStore {
     const r = await conn
       .runAndReadAll(`SELECT source, "table", spec::VARCHAR, last_commit_ms, position FROM _sluice.tables ORDER BY 1, 2`)
       .finally(() => conn.closeSync());
-    return r.getRows().map((row) => {
-      const spec = JSON.parse(String(row[2])) as SchemaPart;
-      return {
-        source: String(row[0]),
-        table: String(row[1]),
-        connector: spec.connector ?? 'postgresql',
-        sourceDb: spec.sourceDb,
-        sourceSchema: spec.sourceSchema,
-        sourceTable: spec.sourceTable,
-        columns: spec.columns,
-        identity: spec.identity,
-        lastCommitMs: row[3] === null ? null : Number(row[3]),
-        position: row[4] === null ? null : String(row[4]),
-      };
-    });
-  }
-
-  stagePath(name: string): string {
-    return join(this.stageDir, name);
+    return r.getRows().map((row) => ({
+      source: String(row[0]),
+      table: String(row[1]),
+      spec: JSON.parse(String(row[2])) as SchemaPart,
+      lastCommitMs: row[3] === null ? null : Number(row[3]),
+      position: row[4] === null ? null : String(row[4]),
+    }));
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { type ChangeRecord, type SchemaPart, decodeRecord } from '../../core/change-record.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
 import { messageOf } from '../../core/errors.js';
-import { BatchApplier } from '../batch-applier.js';
+import { BatchApplier, TABLES_DDL } from '../batch-applier.js';
 import { MODELS_SCHEMA } from './model-definition.js';
 import { ModelMaintenanceError, type ModelRuntime } from './model-runtime.js';
 
@@ -31,8 +31,7 @@ export class LogReplay {
     await conn.run(`ATTACH ':memory:' AS ${REPLAY_CATALOG}`);
     await conn.run(`USE ${REPLAY_CATALOG}`);
     await conn.run(`CREATE SCHEMA _sluice`);
-    await conn.run(`CREATE TABLE _sluice.tables (source VARCHAR NOT NULL, "table" VARCHAR NOT NULL, spec JSON NOT NULL,
-      last_commit_ms BIGINT, position VARCHAR, PRIMARY KEY (source, "table"))`);
+    await conn.run(TABLES_DDL);
     await conn.run(`CREATE SCHEMA ${MODELS_SCHEMA}`);
     runtime.load();
     await runtime.buildAll(conn);
