@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { schemaPartOf } from '../../core/captured-table.js';
 import type { SourcePosition } from '../../core/change-record.js';
 import type { CsvBatchWriter } from '../../core/csv-batch-writer.js';
-import { SluiceError, messageOf } from '../../core/errors.js';
+import { Backoff, reportInterruption } from '../../core/reconnect.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
 import type { StreamCallbacks } from '../../core/source-tracker.js';
 import { TransactionBuilder } from '../../core/transaction-builder.js';
@@ -58,6 +58,10 @@ export class BinlogStream {
   private pendingPosition: string | null = null;
   private appending: Promise<void> | null = null;
   private failSession: ((e: unknown) => void) | null = null;
+  /** Where the next session starts: after the last transaction that reached the log. */
+  private resume = '';
+  /** Reset once a transaction reached the log. */
+  private readonly backoff = new Backoff();
 
   constructor(private readonly o: BinlogStreamOptions) {
     for (const t of o.tables) this.tables.set(`${t.database}.${t.name}`, t);
@@ -65,26 +69,17 @@ export class BinlogStream {
   }
 
   async run(from: string, cb: StreamCallbacks): Promise<void> {
-    let resume = from;
-    let backoff = 200;
+    this.resume = from;
     while (!this.stopped) {
-      const failure = await this.session(resume, cb, (pos) => {
-        resume = pos;
-        backoff = 200;
-      });
+      const failure = await this.session(this.resume, cb);
       if (this.stopped) break;
-      if (failure instanceof SluiceError && !failure.retriable) throw failure;
-      const err = failure instanceof SluiceError ? failure : new SluiceError('SLUICE_MYSQL_STREAM', `binlog connection lost: ${messageOf(failure)}`, { cause: failure });
-      cb.onError(err);
-      cb.onState('reconnecting');
-      this.o.logger.warn({ err: err.message, retryInMs: backoff }, 'binlog stream interrupted');
-      await new Promise((r) => setTimeout(r, backoff));
-      backoff = Math.min(backoff * 2, 10_000);
+      reportInterruption(failure, 'SLUICE_MYSQL_STREAM', 'binlog connection lost', cb, this.o.logger, this.backoff);
+      await this.backoff.wait();
     }
   }
 
   /** One binlog connection, from `from` until it fails or is stopped; resolves with the failure. */
-  private session(from: string, cb: StreamCallbacks, logged: (pos: string) => void): Promise<unknown> {
+  private session(from: string, cb: StreamCallbacks): Promise<unknown> {
     return new Promise((resolve) => {
       const { file, pos } = parseBinlogPosition(from);
       const zongji = new ZongJi(connectionOptions(parseMysqlUrl(this.o.url)));
@@ -110,7 +105,7 @@ export class BinlogStream {
       zongji.on('stopped', () => finish(null));
       zongji.on('binlog', (evt: BinlogEvent) => {
         const position = formatBinlogPosition((zongji as unknown as { options: { filename: string } }).options.filename, evt.nextPosition);
-        this.chain = this.chain.then(() => this.handle(evt, position, cb, logged)).catch((e) => finish(e));
+        this.chain = this.chain.then(() => this.handle(evt, position, cb)).catch((e) => finish(e));
       });
       const includeSchema: Record<string, string[]> = {};
       for (const t of this.tables.values()) (includeSchema[t.database] ??= []).push(t.name);
@@ -124,7 +119,7 @@ export class BinlogStream {
     });
   }
 
-  private async handle(evt: BinlogEvent, position: string, cb: StreamCallbacks, logged: (pos: string) => void): Promise<void> {
+  private async handle(evt: BinlogEvent, position: string, cb: StreamCallbacks): Promise<void> {
     switch (evt.getEventName()) {
       case 'mariadbgtid':
       case 'gtid':
@@ -136,15 +131,15 @@ export class BinlogStream {
       case 'deleterows':
         return this.rows(evt);
       case 'xid':
-        return this.commit(evt, position, cb, logged);
+        return this.commit(evt, position, cb);
       case 'query': {
         const q = evt.query ?? '';
         if (/^\s*begin/i.test(q)) return this.builder.discard();
-        if (/^\s*commit/i.test(q)) return this.commit(evt, position, cb, logged);
+        if (/^\s*commit/i.test(q)) return this.commit(evt, position, cb);
         if (DDL.test(q)) {
           // DDL commits on its own; the next row events get the new shape via their table map.
           this.signatures.clear();
-          this.commit(evt, position, cb, logged);
+          this.commit(evt, position, cb);
         }
         return;
       }
@@ -156,7 +151,7 @@ export class BinlogStream {
     this.o.fences.set(table, position);
   }
 
-  private commit(evt: BinlogEvent, position: string, cb: StreamCallbacks, logged: (pos: string) => void): void {
+  private commit(evt: BinlogEvent, position: string, cb: StreamCallbacks): void {
     for (const [table, fence] of this.o.fences) {
       // The copy of this table already holds what committed up to its fence.
       if (compareBinlogPositions(position, fence) <= 0) this.builder.dropTable(table);
@@ -169,14 +164,14 @@ export class BinlogStream {
     this.pending.push(record);
     this.pendingPosition = position;
     // A failed append ends the session with that failure; the next one resumes from the log.
-    this.appending ??= this.appendPending(cb, logged).catch((e) => this.failSession?.(e));
+    this.appending ??= this.appendPending(cb).catch((e) => this.failSession?.(e));
   }
 
   /**
    * Appends whatever transactions are waiting in one write (and one fsync), while decoding goes
    * on. The event chain waits for it only when a session ends, so nothing decoded is lost.
    */
-  private async appendPending(cb: StreamCallbacks, logged: (pos: string) => void): Promise<void> {
+  private async appendPending(cb: StreamCallbacks): Promise<void> {
     try {
       while (this.pending.length > 0) {
         const batch = this.pending;
@@ -184,7 +179,8 @@ export class BinlogStream {
         this.pending = [];
         await this.o.log.append(batch);
         cb.onLogged(position);
-        logged(position);
+        this.resume = position;
+        this.backoff.reset();
       }
     } finally {
       this.appending = null;

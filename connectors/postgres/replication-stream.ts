@@ -1,6 +1,6 @@
 import { LogicalReplicationService } from 'pg-logical-replication';
 import type { Logger } from 'pino';
-import { SluiceError, messageOf } from '../../core/errors.js';
+import { Backoff, reportInterruption } from '../../core/reconnect.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
 import type { StreamCallbacks } from '../../core/source-tracker.js';
 import { TransactionBuilder } from '../../core/transaction-builder.js';
@@ -9,8 +9,6 @@ import { clientConfig, lsnToBigInt } from './connection.js';
 import { PgoutputDecoder } from './pgoutput-decoder.js';
 import type { CapturedTable } from '../../core/captured-table.js';
 import type { TypeCatalog } from './type-catalog.js';
-
-const INITIAL_BACKOFF_MS = 200;
 
 export interface ReplicationStreamOptions {
   readonly url: string;
@@ -62,7 +60,7 @@ export class ReplicationStream {
   private paused = false;
   private appendError: unknown = null;
   /** Reset only once a transaction reached the log: a connection that fails right after it opens still backs off. */
-  private backoff = INITIAL_BACKOFF_MS;
+  private readonly backoff = new Backoff();
 
   constructor(private readonly o: ReplicationStreamOptions) {}
 
@@ -112,16 +110,11 @@ export class ReplicationStream {
       }
       await service.stop().catch(() => undefined);
       if (this.stopped) break;
-      if (failure instanceof SluiceError && !failure.retriable) throw failure;
-      const err = failure instanceof SluiceError ? failure : new SluiceError('SLUICE_PG_STREAM', `replication connection lost: ${messageOf(failure)}`, { cause: failure });
-      cb.onError(err);
-      cb.onState('reconnecting');
-      this.o.logger.warn({ err: messageOf(failure), retryInMs: this.backoff }, 'replication stream interrupted');
+      reportInterruption(failure, 'SLUICE_PG_STREAM', 'replication connection lost', cb, this.o.logger, this.backoff);
       // Anything decoded but not yet in the log is re-sent by the server after reconnecting.
       await this.drain();
       logged = this.pendingLsn ? lsnToBigInt(this.pendingLsn) : logged;
-      await new Promise((r) => setTimeout(r, this.backoff));
-      this.backoff = Math.min(this.backoff * 2, 10_000);
+      await this.backoff.wait();
     }
     await this.drain();
   }
@@ -143,7 +136,7 @@ export class ReplicationStream {
         this.pendingBytes = 0;
         this.pause(false);
         await this.o.log.append(batch);
-        this.backoff = INITIAL_BACKOFF_MS;
+        this.backoff.reset();
         cb.onLogged(lsn);
       }
     } catch (e) {
