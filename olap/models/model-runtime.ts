@@ -48,6 +48,27 @@ function definitionOf(def: ModelDefinition): string {
   return `${def.materialized}\n${def.uniqueKey.join(',')}\n${def.template}`;
 }
 
+/** The models schema, and the record of which definition each model was built from. */
+async function ensureModelBookkeeping(conn: DuckDBConnection): Promise<void> {
+  await conn.run(`CREATE SCHEMA IF NOT EXISTS ${MODELS_SCHEMA}`);
+  await conn.run(`CREATE TABLE IF NOT EXISTS _sluice.models (name VARCHAR NOT NULL, definition VARCHAR NOT NULL)`);
+}
+
+async function recordDefinition(conn: DuckDBConnection, def: ModelDefinition): Promise<void> {
+  await conn.run(`DELETE FROM _sluice.models WHERE name = ${literal(def.name)}`);
+  await conn.run(`INSERT INTO _sluice.models VALUES (${literal(def.name)}, ${literal(definitionOf(def))})`);
+}
+
+/** Whether a table or view exists in the connection's current catalog (not the scratch one). */
+async function relationExists(conn: DuckDBConnection, schema: string, name: string): Promise<boolean> {
+  const r = await conn.runAndReadAll(
+    `SELECT count(*) FROM (SELECT database_name, schema_name, table_name FROM duckdb_tables()
+        UNION ALL SELECT database_name, schema_name, view_name FROM duckdb_views())
+      WHERE database_name = current_database() AND schema_name = ${literal(schema)} AND table_name = ${literal(name)}`,
+  );
+  return Number(r.getRows()[0][0]) > 0;
+}
+
 /** The input as it was before the batch: current rows, less the changed keys, plus their old versions. */
 function oldState(relation: string, c: RowChange): string {
   const match = c.keys.map((k) => `t.${k} IS NOT DISTINCT FROM n.${k}`).join(' AND ');
@@ -116,11 +137,12 @@ export class ModelRuntime {
         this.models = [...orderModels(defs).map((def) => ({ def, state: 'building' as ModelState, error: null, groupColumns: [] })), ...failed];
         return;
       } catch (e) {
-        const names = e instanceof ModelDefinitionError && e.models.length ? e.models : [];
+        const names = e instanceof ModelDefinitionError ? e.models : [];
         const file = e instanceof ModelDefinitionError ? e.file : '';
-        const bad = defs.filter((d) => names.includes(d.name) || d.file === file);
-        for (const d of bad.length ? bad : [defs[0]]) failed.push({ def: d, state: 'failed', error: messageOf(e), groupColumns: [] });
-        defs = defs.filter((d) => !bad.includes(d) && d !== (bad.length ? null : defs[0]));
+        const named = defs.filter((d) => names.includes(d.name) || d.file === file);
+        const bad = named.length > 0 ? named : [defs[0]];
+        for (const d of bad) failed.push({ def: d, state: 'failed', error: messageOf(e), groupColumns: [] });
+        defs = defs.filter((d) => !bad.includes(d));
       }
     }
   }
@@ -135,13 +157,12 @@ export class ModelRuntime {
   }
 
   /**
-   * Builds every loadable model whose definition is new or changed from the replicas as they are. A model whose SQL does not bind
-   * or does not fit its materialization fails with the reason; models that read it fail too.
+   * Builds, from the replicas as they are, every loadable model whose definition is new or
+   * changed. A model whose SQL does not bind or does not fit its materialization fails with the
+   * reason; models that read it fail too.
    */
   async buildAll(conn: DuckDBConnection, onlyWaiting = false, force = false): Promise<void> {
-    await conn.run(`CREATE SCHEMA IF NOT EXISTS ${MODELS_SCHEMA}`);
-    await conn.run(`CREATE TABLE IF NOT EXISTS _sluice.models (name VARCHAR NOT NULL, definition VARCHAR NOT NULL)`);
-    const rebuilt = this.rebuilt;
+    await ensureModelBookkeeping(conn);
     for (const m of this.models) {
       if (m.state === 'failed' || (onlyWaiting && m.state !== 'waiting')) continue;
       const upstreamFailed = m.def.inputs.find((i) => i.kind === 'ref' && this.models.find((x) => x.def.name === i.model)?.state === 'failed');
@@ -161,15 +182,13 @@ export class ModelRuntime {
         if (m.def.materialized === 'scd2') m.historySql = await historySqlOf(conn, m.def);
         // Unchanged since it was built: it was kept current with the replicas, and an scd2
         // model's history exists nowhere else. Only a changed definition means a rebuild.
-        const definition = definitionOf(m.def);
         const built = await conn.runAndReadAll(`SELECT definition FROM _sluice.models WHERE name = ${literal(m.def.name)}`);
-        const exists = (await this.missingInput(conn, { ...m.def, inputs: [{ kind: 'ref', model: m.def.name }] })) === null;
-        const upstreamRebuilt = m.def.inputs.some((i) => i.kind === 'ref' && rebuilt.has(i.model));
-        if (force || !exists || upstreamRebuilt || built.getRows()[0]?.[0] !== definition) {
+        const exists = await relationExists(conn, MODELS_SCHEMA, m.def.name);
+        const upstreamRebuilt = m.def.inputs.some((i) => i.kind === 'ref' && this.rebuilt.has(i.model));
+        if (force || !exists || upstreamRebuilt || built.getRows()[0]?.[0] !== definitionOf(m.def)) {
           await this.rebuild(conn, m);
-          rebuilt.add(m.def.name);
-          await conn.run(`DELETE FROM _sluice.models WHERE name = ${literal(m.def.name)}`);
-          await conn.run(`INSERT INTO _sluice.models VALUES (${literal(m.def.name)}, ${literal(definition)})`);
+          this.rebuilt.add(m.def.name);
+          await recordDefinition(conn, m.def);
         }
         m.state = 'current';
         m.error = null;
@@ -186,12 +205,7 @@ export class ModelRuntime {
   private async missingInput(conn: DuckDBConnection, def: ModelDefinition): Promise<string | null> {
     for (const i of def.inputs) {
       const [schema, name] = i.kind === 'source' ? [i.source, i.table] : [MODELS_SCHEMA, i.model];
-      const r = await conn.runAndReadAll(
-        `SELECT count(*) FROM (SELECT database_name, schema_name, table_name FROM duckdb_tables()
-            UNION ALL SELECT database_name, schema_name, view_name FROM duckdb_views())
-          WHERE database_name = current_database() AND schema_name = ${literal(schema)} AND table_name = ${literal(name)}`,
-      );
-      if (Number(r.getRows()[0][0]) === 0) return inputKey(i);
+      if (!(await relationExists(conn, schema, name))) return inputKey(i);
     }
     return null;
   }
@@ -247,15 +261,13 @@ export class ModelRuntime {
    * caller's transaction, so the swap is atomic for queries.
    */
   async adoptFrom(conn: DuckDBConnection, catalog: string): Promise<void> {
-    await conn.run(`CREATE SCHEMA IF NOT EXISTS ${MODELS_SCHEMA}`);
-    await conn.run(`CREATE TABLE IF NOT EXISTS _sluice.models (name VARCHAR NOT NULL, definition VARCHAR NOT NULL)`);
+    await ensureModelBookkeeping(conn);
     for (const m of this.models) {
       if (m.state !== 'current') continue;
       const target = qualified(MODELS_SCHEMA, m.def.name);
       if (m.def.materialized === 'view') await this.rebuild(conn, m);
       else await conn.run(`CREATE OR REPLACE TABLE ${target} AS SELECT * FROM ${ident(catalog)}.${target}`);
-      await conn.run(`DELETE FROM _sluice.models WHERE name = ${literal(m.def.name)}`);
-      await conn.run(`INSERT INTO _sluice.models VALUES (${literal(m.def.name)}, ${literal(definitionOf(m.def))})`);
+      await recordDefinition(conn, m.def);
     }
   }
 
