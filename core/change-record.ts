@@ -150,8 +150,3 @@ export function decodeRecord(payload: Buffer): ChangeRecord {
   const header = JSON.parse(payload.toString('utf8', 4, 4 + len)) as RecordHeader;
   return { header, body: payload.subarray(4 + len) };
 }
-
-/** Replica table name inside the store: `<source>.<table>`. */
-export function qualifiedTable(source: string, table: string): string {
-  return `${source}.${table}`;
-}

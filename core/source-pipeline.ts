@@ -33,7 +33,6 @@ export class SourcePipeline {
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
   private stats: PipelineStats = { appliedOffset: 0, logEndOffset: 0, lastBatchMs: 0, lastBatchRecords: 0, appliedRecords: 0, error: null };
-  private readonly listeners = new Set<(offset: number) => void>();
   private readonly appliedListeners = new Set<AppliedListener>();
 
   constructor(
@@ -69,21 +68,6 @@ export class SourcePipeline {
     return () => this.appliedListeners.delete(listener);
   }
 
-  /** Resolves once everything up to `offset` (exclusive) is applied; for tests and tools. */
-  waitForOffset(offset: number, signal?: AbortSignal): Promise<void> {
-    if (this.offset >= offset) return Promise.resolve();
-    return new Promise((resolve) => {
-      const check = (applied: number): void => {
-        if (applied >= offset || signal?.aborted) {
-          this.listeners.delete(check);
-          resolve();
-        }
-      };
-      this.listeners.add(check);
-      signal?.addEventListener('abort', () => check(this.offset), { once: true });
-    });
-  }
-
   private async run(): Promise<void> {
     const signal = this.abort.signal;
     let backoff = 100;
@@ -113,7 +97,6 @@ export class SourcePipeline {
           appliedRecords: this.stats.appliedRecords + records.length,
           error: null,
         };
-        for (const l of this.listeners) l(next);
         backoff = 100;
         if (Date.now() - this.retainedAt > RETENTION_EVERY_MS) {
           this.retainedAt = Date.now();

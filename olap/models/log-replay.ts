@@ -3,7 +3,6 @@ import { type ChangeRecord, type SchemaPart, decodeRecord } from '../../core/cha
 import type { ChangeLog } from '../../core/log/change-log.js';
 import { messageOf } from '../../core/errors.js';
 import { BatchApplier, TABLES_DDL } from '../batch-applier.js';
-import { MODELS_SCHEMA } from './model-definition.js';
 import { ModelMaintenanceError, type ModelRuntime } from './model-runtime.js';
 
 /** Catalog the replay builds in: in memory, beside the store, never visible as the store. */
@@ -32,7 +31,6 @@ export class LogReplay {
     await conn.run(`USE ${REPLAY_CATALOG}`);
     await conn.run(`CREATE SCHEMA _sluice`);
     await conn.run(TABLES_DDL);
-    await conn.run(`CREATE SCHEMA ${MODELS_SCHEMA}`);
     runtime.load();
     await runtime.buildAll(conn);
     return new LogReplay(conn, runtime, stageDir);
