@@ -150,3 +150,10 @@ export function decodeRecord(payload: Buffer): ChangeRecord {
   const header = JSON.parse(payload.toString('utf8', 4, 4 + len)) as RecordHeader;
   return { header, body: payload.subarray(4 + len) };
 }
+
+/** The source position a record leaves the source at, if it carries one (snapshot chunks do not). */
+export function positionOf(h: RecordHeader): SourcePosition | null {
+  if (h.kind === 'snapshot-end') return h.position;
+  if (h.kind === 'changes' && h.position) return h.position;
+  return null;
+}

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type ChangeRecord, type SourcePosition, decodeRecord } from './change-record.js';
+import { type ChangeRecord, type SourcePosition, decodeRecord, positionOf } from './change-record.js';
 import { messageOf } from './errors.js';
 import type { ChangeLog } from './log/change-log.js';
 import type { ChangeSource } from './source.js';
@@ -123,9 +123,8 @@ const RETENTION_EVERY_MS = 60_000;
 
 function lastPosition(records: readonly ChangeRecord[]): SourcePosition | null {
   for (let i = records.length - 1; i >= 0; i--) {
-    const h = records[i].header;
-    if (h.kind === 'changes' && h.position) return h.position;
-    if (h.kind === 'snapshot-end') return h.position;
+    const p = positionOf(records[i].header);
+    if (p) return p;
   }
   return null;
 }

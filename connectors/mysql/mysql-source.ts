@@ -1,6 +1,7 @@
 import type mysql from 'mysql2/promise';
 import type { Logger } from 'pino';
 import { type SourcePosition, decodeRecord } from '../../core/change-record.js';
+import { resumePosition } from '../../core/resume-position.js';
 import type { MysqlSourceConfig } from '../../core/config.js';
 import { SluiceError } from '../../core/errors.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
@@ -120,10 +121,7 @@ export class MysqlSource implements ChangeSource {
 
   /** Where the log left off: a snapshot to (re)take, or a binlog position to resume from. */
   private async decideSnapshot(conn: mysql.Connection): Promise<boolean> {
-    if (this.log.endOffset <= this.log.startOffset) return true;
-    const [last] = await this.log.read(this.log.endOffset - 1, 1);
-    const h = decodeRecord(last.payload).header;
-    const position = h.kind === 'snapshot-end' ? h.position.lsn : h.kind === 'changes' && h.position ? h.position.lsn : null;
+    const position = await resumePosition(this.log);
     if (!position) return true;
     this.tracker.lastLogged = position;
     const [logs] = await conn.query<mysql.RowDataPacket[]>('SHOW BINARY LOGS');

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type pg from 'pg';
-import { type SourcePosition, decodeRecord } from '../../core/change-record.js';
+import type { SourcePosition } from '../../core/change-record.js';
+import { resumePosition } from '../../core/resume-position.js';
 import type { PostgresSourceConfig } from '../../core/config.js';
 import { SluiceError } from '../../core/errors.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
@@ -13,9 +14,6 @@ import { takeSnapshot } from './snapshot.js';
 import type { CapturedTable } from '../../core/captured-table.js';
 import { describeTable } from './table-catalog.js';
 import { TypeCatalog } from './type-catalog.js';
-
-/** Where the log left this source: decides between (re)snapshotting and resuming. */
-type LogTail = { kind: 'empty' } | { kind: 'snapshot-incomplete' } | { kind: 'position'; lsn: string };
 
 /**
  * Captures one Postgres database: checks it can (wal_level, tables, replica identity),
@@ -109,17 +107,8 @@ export class PostgresSource implements ChangeSource {
     }
   }
 
-  private async logTail(): Promise<LogTail> {
-    if (this.log.endOffset === 0 || this.log.endOffset <= this.log.startOffset) return { kind: 'empty' };
-    const [last] = await this.log.read(this.log.endOffset - 1, 1);
-    const h = decodeRecord(last.payload).header;
-    if (h.kind === 'snapshot-end') return { kind: 'position', lsn: h.position.lsn };
-    if (h.kind === 'changes' && h.position) return { kind: 'position', lsn: h.position.lsn };
-    return { kind: 'snapshot-incomplete' };
-  }
-
   private async decideSnapshot(client: pg.Client): Promise<boolean> {
-    const tail = await this.logTail();
+    const resume = await resumePosition(this.log);
     const slot = await client.query<{ active_pid: number | null; wal_status: string | null }>(
       `SELECT active_pid, wal_status FROM pg_replication_slots WHERE slot_name = $1`,
       [this.slot],
@@ -130,17 +119,17 @@ export class PostgresSource implements ChangeSource {
       await client.query('SELECT pg_terminate_backend($1)', [info.active_pid]);
       await waitForSlotInactive(client, this.slot);
     }
-    if (tail.kind !== 'position') {
+    if (!resume) {
       if (info) await client.query('SELECT pg_drop_replication_slot($1)', [this.slot]);
       return true;
     }
-    this.tracker.lastLogged = tail.lsn;
+    this.tracker.lastLogged = resume;
     if (!info || info.wal_status === 'lost') {
       const why = !info ? `replication slot ${this.slot} is missing` : `replication slot ${this.slot} was invalidated by the server (wal_status=lost)`;
       if (this.config.onSlotLost !== 'resnapshot') {
         throw new SluiceError(
           'SLUICE_PG_SLOT_LOST',
-          `${why}: changes since ${tail.lsn} can no longer be streamed. Set sources[].onSlotLost: "resnapshot" to take a new snapshot`,
+          `${why}: changes since ${resume} can no longer be streamed. Set sources[].onSlotLost: "resnapshot" to take a new snapshot`,
         );
       }
       this.logger.warn({}, `${why}; taking a new snapshot`);
