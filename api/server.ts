@@ -1,11 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { type SluiceError, isSluiceError } from '../core/errors.js';
-import type { QueryOptions, QueryResult } from '../olap/query-engine.js';
+import type { QueryResult } from '../olap/query/query-engine.js';
+import type { QueryLimits } from '../olap/query/query-stream.js';
 
 /** The API's view of the store: one query interface, nothing else. */
 export interface QueryService {
-  query(sql: string, options: QueryOptions): Promise<QueryResult>;
+  query(sql: string, limits: QueryLimits): Promise<QueryResult>;
 }
 
 export interface StatusService {

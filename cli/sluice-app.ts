@@ -13,7 +13,7 @@ import type { ChangeSource } from '../core/source.js';
 import { SourcePipeline } from '../core/source-pipeline.js';
 import { qualified } from '../core/sql.js';
 import { DuckDbStore } from '../olap/duckdb-store.js';
-import { QueryEngine } from '../olap/query-engine.js';
+import { QueryEngine } from '../olap/query/query-engine.js';
 
 interface SourceRuntime {
   readonly source: ChangeSource;
@@ -42,7 +42,10 @@ export class SluiceApp {
   async start(): Promise<void> {
     try {
       this.storeInstance = await DuckDbStore.open({ ...this.config.store, models: this.config.models, logger: this.logger });
-      this.engine = new QueryEngine(() => this.storeInstance!.connect());
+      const memory = this.config.store.memoryLimit;
+      this.engine = new QueryEngine(() => this.storeInstance!.connect(), {
+        memoryLimitHint: memory ? `store.memoryLimit = ${memory}, shared by all queries` : "DuckDB's default, 80% of RAM; set store.memoryLimit",
+      });
       for (const sc of this.config.sources) {
         const log = await EmbeddedLog.open({ ...this.config.log, dir: join(this.config.log.dir, sc.name), logger: this.logger });
         const source = this.createSource(sc, log);

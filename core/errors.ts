@@ -31,16 +31,29 @@ export const ErrorCodes = {
   SLUICE_STORE_APPLY: { status: 500, retriable: false },
   SLUICE_STORE_OPEN: { status: 500, retriable: false },
 
-  SLUICE_QUERY_INVALID: { status: 400, retriable: false },
-  SLUICE_QUERY_FORBIDDEN: { status: 403, retriable: false },
-  SLUICE_QUERY_FAILED: { status: 400, retriable: false },
-  SLUICE_QUERY_TIMEOUT: { status: 408, retriable: true },
+  // sqlState: what the Postgres-protocol door answers for the same error.
+  SLUICE_QUERY_INVALID: { status: 400, retriable: false, sqlState: '42601' },
+  SLUICE_QUERY_UNDEFINED: { status: 400, retriable: false, sqlState: '42P01' },
+  SLUICE_QUERY_FORBIDDEN: { status: 403, retriable: false, sqlState: '42501' },
+  SLUICE_QUERY_FAILED: { status: 400, retriable: false, sqlState: '22000' },
+  SLUICE_QUERY_TIMEOUT: { status: 408, retriable: true, sqlState: '57014' },
+  SLUICE_QUERY_CANCELLED: { status: 499, retriable: true, sqlState: '57014' },
+  SLUICE_QUERY_MEMORY_LIMIT: { status: 507, retriable: false, sqlState: '53200' },
   SLUICE_REQUEST_INVALID: { status: 400, retriable: false },
+  SLUICE_NOT_ACCEPTABLE: { status: 406, retriable: false },
   SLUICE_NOT_FOUND: { status: 404, retriable: false },
+
+  SLUICE_PGWIRE_PROTOCOL: { status: 400, retriable: false, sqlState: '08P01' },
+  SLUICE_PGWIRE_UNSUPPORTED: { status: 400, retriable: false, sqlState: '0A000' },
+  SLUICE_PGWIRE_PORTAL: { status: 400, retriable: false, sqlState: '34000' },
+  SLUICE_PGWIRE_STATEMENT: { status: 400, retriable: false, sqlState: '26000' },
+  SLUICE_PGWIRE_PARAMETER: { status: 400, retriable: false, sqlState: '22P02' },
+  SLUICE_PGWIRE_TLS: { status: 500, retriable: false },
+  SLUICE_API_LISTEN: { status: 500, retriable: false },
 
   SLUICE_DEMO: { status: 500, retriable: false },
   SLUICE_INTERNAL: { status: 500, retriable: false },
-} as const satisfies Record<string, { status: number; retriable: boolean }>;
+} as const satisfies Record<string, { status: number; retriable: boolean; sqlState?: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;
 
@@ -48,6 +61,8 @@ export class SluiceError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly retriable: boolean;
+  /** SQLSTATE for the Postgres protocol; XX000 (internal_error) unless the registry says. */
+  readonly sqlState: string;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -55,6 +70,8 @@ export class SluiceError extends Error {
     this.code = code;
     this.status = ErrorCodes[code].status;
     this.retriable = ErrorCodes[code].retriable;
+    const entry = ErrorCodes[code];
+    this.sqlState = 'sqlState' in entry ? entry.sqlState : 'XX000';
   }
 }
 
