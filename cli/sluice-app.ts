@@ -14,6 +14,8 @@ import { SourcePipeline } from '../core/source-pipeline.js';
 import { qualified } from '../core/sql.js';
 import { DuckDbStore } from '../olap/duckdb-store.js';
 import { QueryEngine } from '../olap/query/query-engine.js';
+import { PgServer } from '../api/pgwire/pg-server.js';
+import { postgresDialect } from '../api/pgwire/postgres-dialect.js';
 
 interface SourceRuntime {
   readonly source: ChangeSource;
@@ -31,12 +33,13 @@ export class SluiceApp {
   private storeInstance: DuckDbStore | null = null;
   private engine: QueryEngine | null = null;
   private api: FastifyInstance | null = null;
+  private pg: PgServer | null = null;
 
   constructor(private readonly config: Readonly<SluiceConfig>, private readonly logger: Logger) {}
 
-  get address(): { http: string } | null {
+  get address(): { http: string; pgPort: number | null } | null {
     const a = this.api?.server.address();
-    return a && typeof a === 'object' ? { http: `http://${a.address}:${a.port}` } : null;
+    return a && typeof a === 'object' ? { http: `http://${a.address}:${a.port}`, pgPort: this.pg?.port ?? null } : null;
   }
 
   async start(): Promise<void> {
@@ -69,9 +72,18 @@ export class SluiceApp {
         logger: this.logger,
       });
       await this.api.listen({ host: this.config.api.host, port: this.config.api.port });
+      this.pg = await PgServer.start({
+        host: this.config.api.host,
+        port: this.config.api.pgPort,
+        openSession: () => this.engine!.session(),
+        dialect: postgresDialect,
+        queryTimeoutMs: this.config.api.queryTimeoutMs,
+        tls: this.config.api.tls,
+        logger: this.logger,
+      });
       // New or changed model definitions: rebuild everything from the log, in the background.
       if (this.storeInstance.modelsChangedAtOpen) this.rebuildModels();
-      this.logger.info({ http: this.address?.http }, 'sluice is running');
+      this.logger.info({ http: this.address?.http, pgPort: this.pg.port }, 'sluice is running');
     } catch (e) {
       await this.stop();
       throw e;
@@ -186,6 +198,8 @@ export class SluiceApp {
 
   async stop(): Promise<void> {
     await this.api?.close().catch((e) => this.logger.warn({ err: e }, 'closing the API failed'));
+    await this.pg?.close();
+    this.pg = null;
     for (const r of this.runtimes) {
       await r.source.stop().catch((e) => this.logger.warn({ err: e }, 'stopping a source failed'));
       await r.pipeline.stop();

@@ -80,6 +80,8 @@ const configSchema = z
         pgPort: z.number().int().min(0).max(65535).default(6875),
         queryTimeoutMs: z.number().int().positive().default(30_000),
         maxRows: z.number().int().positive().default(100_000),
+        /** PEM files for the Postgres protocol's TLS; without them SSLRequest is answered 'N'. */
+        tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict().nullable().default(null),
       })
       .strict()
       .prefault({}),

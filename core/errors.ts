@@ -34,6 +34,7 @@ export const ErrorCodes = {
   // sqlState: what the Postgres-protocol door answers for the same error.
   SLUICE_QUERY_INVALID: { status: 400, retriable: false, sqlState: '42601' },
   SLUICE_QUERY_UNDEFINED: { status: 400, retriable: false, sqlState: '42P01' },
+  SLUICE_QUERY_BIND: { status: 400, retriable: false, sqlState: '42703' },
   SLUICE_QUERY_FORBIDDEN: { status: 403, retriable: false, sqlState: '42501' },
   SLUICE_QUERY_FAILED: { status: 400, retriable: false, sqlState: '22000' },
   SLUICE_QUERY_TIMEOUT: { status: 408, retriable: true, sqlState: '57014' },
@@ -48,6 +49,7 @@ export const ErrorCodes = {
   SLUICE_PGWIRE_PORTAL: { status: 400, retriable: false, sqlState: '34000' },
   SLUICE_PGWIRE_STATEMENT: { status: 400, retriable: false, sqlState: '26000' },
   SLUICE_PGWIRE_PARAMETER: { status: 400, retriable: false, sqlState: '22P02' },
+  SLUICE_PGWIRE_TXN_ABORTED: { status: 400, retriable: false, sqlState: '25P02' },
   SLUICE_PGWIRE_TLS: { status: 500, retriable: false },
   SLUICE_API_LISTEN: { status: 500, retriable: false },
 

@@ -56,7 +56,7 @@ describe('sluice command', () => {
       sources: [{ name: 'cli', kind: 'postgres', url, tables: ['t'] }],
       log: { kind: 'embedded', dir: './log' },
       store: { path: './store.duckdb' },
-      api: { port: 18931 },
+      api: { port: 18931, pgPort: 0 },
       logging: { level: 'info' },
     }));
     const s = sluice(['run', '--config', file]);
@@ -80,7 +80,7 @@ describe('sluice command', () => {
       sources: [{ name: 'snap', kind: 'postgres', url, tables: ['big'] }],
       log: { kind: 'embedded', dir: './snap-log' },
       store: { path: './snap.duckdb' },
-      api: { port: 18933 },
+      api: { port: 18933, pgPort: 0 },
       logging: { level: 'info' },
     }));
     const status = async (): Promise<{ state: string; snapshot: { rows: number } | null } | undefined> => {

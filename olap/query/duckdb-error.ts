@@ -7,7 +7,7 @@ import { type ErrorCode, SluiceError, messageOf } from '../../core/errors.js';
 const BY_PREFIX: readonly (readonly [string, ErrorCode])[] = [
   ['Parser Error', 'SLUICE_QUERY_INVALID'],
   ['Catalog Error', 'SLUICE_QUERY_UNDEFINED'],
-  ['Binder Error', 'SLUICE_QUERY_UNDEFINED'],
+  ['Binder Error', 'SLUICE_QUERY_BIND'],
   ['Out of Memory Error', 'SLUICE_QUERY_MEMORY_LIMIT'],
   ['Permission Error', 'SLUICE_QUERY_FORBIDDEN'],
   ['Not implemented Error', 'SLUICE_QUERY_INVALID'],
@@ -15,7 +15,7 @@ const BY_PREFIX: readonly (readonly [string, ErrorCode])[] = [
 
 export function duckDbQueryError(e: unknown, memoryLimitHint: string): SluiceError {
   if (e instanceof SluiceError) return e;
-  const message = messageOf(e);
+  const message = messageOf(e).replace(/^Failed to \w+ statements?: /, '');
   // The node binding sometimes wraps the class: "Failed to extract statements: Parser Error: ...".
   const head = message.slice(0, 64);
   const hit = BY_PREFIX.find(([prefix]) => head.startsWith(prefix) || head.includes(`: ${prefix}:`));

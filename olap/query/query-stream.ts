@@ -28,6 +28,7 @@ export class QueryStream implements AsyncIterable<DuckDBDataChunk> {
   private finished = false;
   private stopReason: 'timeout' | 'cancelled' | null = null;
   private truncatedFlag = false;
+  private closedEarly = false;
   private readonly timer: NodeJS.Timeout;
   private readonly onAbort = (): void => this.stop('cancelled');
   private resolveEnded!: () => void;
@@ -105,8 +106,14 @@ export class QueryStream implements AsyncIterable<DuckDBDataChunk> {
   /** Ends the stream early (client gone, portal closed); the connection is free again. */
   close(): void {
     if (this.finished) return;
+    this.closedEarly = true;
     if (this.result) this.conn.interrupt();
     this.finish();
+  }
+
+  /** True when `close` ended the stream before its last row was read. */
+  get closedBeforeEnd(): boolean {
+    return this.closedEarly;
   }
 
   private stop(reason: 'timeout' | 'cancelled'): void {

@@ -59,7 +59,7 @@ export async function runCrashScenario(s: CrashScenario): Promise<void> {
     sources: [s.source],
     log: { kind: 'embedded', dir: join(dir, 'log'), segmentBytes: 256 * 1024 },
     store: { path: store },
-    api: { port },
+    api: { port, pgPort: 0 },
     logging: { level: 'warn' },
   }));
   const status = async (): Promise<{ state: string } | undefined> => {

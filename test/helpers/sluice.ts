@@ -10,6 +10,8 @@ import { waitFor } from './postgres.js';
 export interface TestSluice {
   readonly app: SluiceApp;
   readonly http: string;
+  /** The Postgres-protocol port. */
+  readonly pgPort: number;
   readonly dataDir: string;
   query(sql: string): Promise<unknown[][]>;
   stop(): Promise<void>;
@@ -26,7 +28,7 @@ export async function startSluice(source: Record<string, unknown>, dataDir = tem
     sources: [source],
     log: { kind: 'embedded', dir: join(dataDir, 'log') },
     store: { path: join(dataDir, 'store.duckdb') },
-    api: { port: 0 },
+    api: { port: 0, pgPort: 0, ...(extra.api as object | undefined) },
     logging: { level: process.env.SLUICE_TEST_LOG ?? 'silent' },
   });
   const app = new SluiceApp(config, createLogger(config.logging.level));
@@ -35,6 +37,7 @@ export async function startSluice(source: Record<string, unknown>, dataDir = tem
   return {
     app,
     http,
+    pgPort: app.address!.pgPort!,
     dataDir,
     async query(sql: string) {
       const res = await fetch(`${http}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql }) });

@@ -1,0 +1,183 @@
+import {
+  type DuckDBType,
+  DuckDBTypeId,
+  type DuckDBValue,
+  type DuckDBBlobValue,
+  type DuckDBDateValue,
+  type DuckDBIntervalValue,
+  type DuckDBListValue,
+  type DuckDBTimeValue,
+  type DuckDBTimestampTZValue,
+  type DuckDBTimestampValue,
+} from '@duckdb/node-api';
+import type { BackendWriter } from './backend-writer.js';
+import { numericBinary } from './numeric-binary.js';
+
+/** How one Postgres type is described and written, for values of one DuckDB column type. */
+export interface PgCodec {
+  readonly oid: number;
+  /** pg_type.typlen: bytes, or -1 for variable length. */
+  readonly size: number;
+  readonly modifier: number;
+  /** The value in Postgres's text output form. */
+  text(v: DuckDBValue): string;
+  /** Writes the cell (length and bytes) in Postgres's binary form; absent where Sluice has none. */
+  readonly binary?: (w: BackendWriter, v: DuckDBValue) => void;
+}
+
+export const Oid = {
+  bool: 16, bytea: 17, int8: 20, int2: 21, int4: 23, text: 25, oid: 26, json: 114, float4: 700, float8: 701,
+  varchar: 1043, date: 1082, time: 1083, timestamp: 1114, timestamptz: 1184, interval: 1186, timetz: 1266,
+  varbit: 1562, numeric: 1700, uuid: 2950, unknown: 705,
+} as const;
+
+/** Array type of each element type, as pg_type.typarray has it. */
+export const ARRAY_OID: Readonly<Record<number, number>> = {
+  16: 1000, 17: 1001, 20: 1016, 21: 1005, 23: 1007, 25: 1009, 114: 199, 700: 1021, 701: 1022, 1043: 1015,
+  1082: 1182, 1083: 1183, 1114: 1115, 1184: 1185, 1186: 1187, 1700: 1231, 2950: 2951,
+};
+
+const PG_EPOCH_DAYS = 10_957; // 1970-01-01 .. 2000-01-01
+const PG_EPOCH_MICROS = 946_684_800_000_000n;
+const INT64_MAX = 9_223_372_036_854_775_807n;
+const INT64_MIN = -9_223_372_036_854_775_808n;
+
+const str = (v: DuckDBValue): string => String(v);
+
+function utf8Binary(text: (v: DuckDBValue) => string) {
+  return (w: BackendWriter, v: DuckDBValue): void => {
+    const s = text(v);
+    w.cell(s);
+  };
+}
+
+function fixed(oid: number, size: number, text: (v: DuckDBValue) => string, write: (w: BackendWriter, v: DuckDBValue) => void): PgCodec {
+  return { oid, size, modifier: -1, text, binary: (w, v) => (w.cellHeader(size), write(w, v)) };
+}
+
+const BOOL = fixed(Oid.bool, 1, (v) => (v ? 't' : 'f'), (w, v) => w.byte(v ? 1 : 0));
+const INT2 = fixed(Oid.int2, 2, str, (w, v) => w.int16(Number(v)));
+const INT4 = fixed(Oid.int4, 4, str, (w, v) => w.int32(Number(v)));
+const INT8 = fixed(Oid.int8, 8, str, (w, v) => w.int64(BigInt(v as number | bigint)));
+const FLOAT4 = fixed(Oid.float4, 4, (v) => float4Text(v as number), (w, v) => w.float32(v as number));
+const FLOAT8 = fixed(Oid.float8, 8, (v) => float8Text(v as number), (w, v) => w.float64(v as number));
+const TEXT: PgCodec = { oid: Oid.text, size: -1, modifier: -1, text: str, binary: utf8Binary(str) };
+const JSON_TEXT: PgCodec = { ...TEXT, oid: Oid.json };
+const BYTEA: PgCodec = {
+  oid: Oid.bytea, size: -1, modifier: -1,
+  text: (v) => '\\x' + Buffer.from((v as DuckDBBlobValue).bytes).toString('hex'),
+  binary: (w, v) => {
+    const b = (v as DuckDBBlobValue).bytes;
+    w.cellHeader(b.length);
+    w.bytes(b);
+  },
+};
+const DATE = fixed(Oid.date, 4, str, (w, v) => w.int32(pgDays((v as DuckDBDateValue).days)));
+const TIME = fixed(Oid.time, 8, str, (w, v) => w.int64((v as DuckDBTimeValue).micros));
+const TIMESTAMP = fixed(Oid.timestamp, 8, str, (w, v) => w.int64(pgMicros((v as DuckDBTimestampValue).micros)));
+const TIMESTAMPTZ = fixed(Oid.timestamptz, 8, str, (w, v) => w.int64(pgMicros((v as DuckDBTimestampTZValue).micros)));
+const INTERVAL = fixed(Oid.interval, 16, (v) => intervalText(v as DuckDBIntervalValue), (w, v) => {
+  const i = v as DuckDBIntervalValue;
+  w.int64(i.micros);
+  w.int32(i.days);
+  w.int32(i.months);
+});
+const UUID = fixed(Oid.uuid, 16, str, (w, v) => w.bytes(Buffer.from(String(v).replace(/-/g, ''), 'hex')));
+const NUMERIC: PgCodec = { oid: Oid.numeric, size: -1, modifier: -1, text: str, binary: (w, v) => numericBinary(w, String(v)) };
+
+/** The Postgres type a DuckDB result column is presented as, and how its values are written. */
+export function codecFor(type: DuckDBType | null): PgCodec {
+  if (type === null) return TEXT;
+  if (type.alias === 'JSON') return JSON_TEXT;
+  switch (type.typeId) {
+    case DuckDBTypeId.BOOLEAN: return BOOL;
+    case DuckDBTypeId.TINYINT: case DuckDBTypeId.SMALLINT: case DuckDBTypeId.UTINYINT: return INT2;
+    case DuckDBTypeId.INTEGER: case DuckDBTypeId.USMALLINT: return INT4;
+    case DuckDBTypeId.BIGINT: case DuckDBTypeId.UINTEGER: return INT8;
+    case DuckDBTypeId.UBIGINT: case DuckDBTypeId.HUGEINT: case DuckDBTypeId.UHUGEINT: case DuckDBTypeId.BIGNUM: return NUMERIC;
+    case DuckDBTypeId.DECIMAL: return { ...NUMERIC, modifier: ((type.width << 16) | type.scale) + 4 };
+    case DuckDBTypeId.FLOAT: return FLOAT4;
+    case DuckDBTypeId.DOUBLE: return FLOAT8;
+    case DuckDBTypeId.VARCHAR: case DuckDBTypeId.ENUM: return TEXT;
+    case DuckDBTypeId.BLOB: return BYTEA;
+    case DuckDBTypeId.DATE: return DATE;
+    case DuckDBTypeId.TIME: return TIME;
+    case DuckDBTypeId.TIMESTAMP: case DuckDBTypeId.TIMESTAMP_S: case DuckDBTypeId.TIMESTAMP_MS: case DuckDBTypeId.TIMESTAMP_NS:
+      return type.typeId === DuckDBTypeId.TIMESTAMP ? TIMESTAMP : { ...TIMESTAMP, binary: undefined };
+    case DuckDBTypeId.TIMESTAMP_TZ: return TIMESTAMPTZ;
+    case DuckDBTypeId.INTERVAL: return INTERVAL;
+    case DuckDBTypeId.UUID: return UUID;
+    case DuckDBTypeId.LIST: case DuckDBTypeId.ARRAY: return arrayCodec(codecFor(type.valueType));
+    default:
+      // STRUCT, MAP, UNION, BIT, TIME_TZ, ...: DuckDB's own text form, presented as text.
+      return { oid: Oid.text, size: -1, modifier: -1, text: str, binary: utf8Binary(str) };
+  }
+}
+
+/** Postgres array literal text: `{1,2,NULL}`, elements quoted where the grammar needs it. */
+function arrayCodec(element: PgCodec): PgCodec {
+  const oid = ARRAY_OID[element.oid] ?? Oid.text;
+  const text = (v: DuckDBValue): string => {
+    const items = (v as DuckDBListValue).items;
+    return '{' + items.map((x) => (x === null ? 'NULL' : quoteArrayElement(element.text(x)))).join(',') + '}';
+  };
+  return { oid, size: -1, modifier: -1, text };
+}
+
+function quoteArrayElement(s: string): string {
+  if (s !== '' && !/[{}",\\\s]/.test(s) && s.toUpperCase() !== 'NULL') return s;
+  return '"' + s.replace(/[\\"]/g, '\\$&') + '"';
+}
+
+function float8Text(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return 'Infinity';
+  if (v === -Infinity) return '-Infinity';
+  return Object.is(v, -0) ? '-0' : String(v);
+}
+
+/** The shortest decimal that reads back as the same float32, as Postgres prints float4. */
+function float4Text(v: number): string {
+  if (!Number.isFinite(v) || v === 0) return float8Text(v);
+  for (let p = 1; p <= 9; p++) {
+    const s = v.toPrecision(p);
+    if (Math.fround(Number(s)) === v) return String(Number(s));
+  }
+  return String(v);
+}
+
+function pgDays(days: number): number {
+  // DuckDB's ±infinity dates sit at the int32 extremes, as Postgres's do.
+  if (days >= 2_147_483_647 || days <= -2_147_483_647) return days;
+  return days - PG_EPOCH_DAYS;
+}
+
+function pgMicros(micros: bigint): bigint {
+  if (micros === INT64_MAX || micros === INT64_MIN + 1n || micros === INT64_MIN) return micros;
+  return micros - PG_EPOCH_MICROS;
+}
+
+/** IntervalStyle 'postgres': `1 year 2 mons 3 days 04:05:06.5`, each field signed on its own. */
+function intervalText(i: DuckDBIntervalValue): string {
+  const parts: string[] = [];
+  const years = Math.trunc(i.months / 12);
+  const mons = i.months % 12;
+  if (years) parts.push(`${years} year${Math.abs(years) === 1 ? '' : 's'}`);
+  if (mons) parts.push(`${mons} mon${Math.abs(mons) === 1 ? '' : 's'}`);
+  if (i.days) parts.push(`${i.days} day${Math.abs(i.days) === 1 ? '' : 's'}`);
+  if (i.micros !== 0n || parts.length === 0) {
+    const neg = i.micros < 0n;
+    let us = neg ? -i.micros : i.micros;
+    const h = us / 3_600_000_000n;
+    us %= 3_600_000_000n;
+    const m = us / 60_000_000n;
+    us %= 60_000_000n;
+    const s = us / 1_000_000n;
+    const frac = us % 1_000_000n;
+    const pad = (n: bigint): string => n.toString().padStart(2, '0');
+    let t = `${neg ? '-' : ''}${pad(h)}:${pad(m)}:${pad(s)}`;
+    if (frac) t += '.' + frac.toString().padStart(6, '0').replace(/0+$/, '');
+    parts.push(t);
+  }
+  return parts.join(' ');
+}
