@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawPgClient, dataRowText, errorFields } from './helpers/pg-raw.js';
 import { connectPg, dropDatabase, freshDatabase, waitFor } from './helpers/postgres.js';
-import { type TestSluice, startSluice } from './helpers/sluice.js';
+import { type TestSluice, startSluice, tempDir } from './helpers/sluice.js';
 
 const run = promisify(execFile);
 const DB = 'sluice_t_pgwire';
@@ -206,5 +207,53 @@ describe('Postgres wire protocol', () => {
     // A multi-statement string runs statement by statement, as psql -c sends it.
     const multi = await run('psql', ['-h', '127.0.0.1', '-p', String(sl.pgPort), '-U', 'analyst', '-d', 'sluice', '-XAt', '-c', "SET application_name = 'x'; SELECT current_setting('application_name') IS NOT NULL; SELECT 'a;b'"], { env });
     expect(multi.stdout.trim().split('\n').at(-1)).toBe('a;b');
+  });
+});
+
+describe('Postgres wire protocol over TLS', () => {
+  let sl: TestSluice;
+  const DB_TLS = 'sluice_t_pgwire_tls';
+
+  beforeAll(async () => {
+    const url = await freshDatabase(DB_TLS);
+    const c = await connectPg(url);
+    await c.query('CREATE TABLE t (id int PRIMARY KEY)');
+    await c.query('INSERT INTO t VALUES (1), (2)');
+    await c.end();
+    const dir = tempDir('tls');
+    const certFile = join(dir, 'cert.pem');
+    const keyFile = join(dir, 'key.pem');
+    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost']);
+    sl = await startSluice({ name: 'sec', kind: 'postgres', url, tables: ['t'] }, tempDir('tls-data'), { api: { tls: { certFile, keyFile } } });
+    await waitFor('snapshot', async () => (await sl.query('SELECT count(*) FROM sec.t'))[0][0] === 2);
+  });
+
+  afterAll(async () => {
+    await sl?.stop();
+    await dropDatabase(DB_TLS);
+  });
+
+  it('serves TLS when configured, and plain connections still work', async () => {
+    const secure = new pg.Client({ host: '127.0.0.1', port: sl.pgPort, user: 'u', database: 'sluice', ssl: { rejectUnauthorized: false } });
+    await secure.connect();
+    try {
+      expect((secure as unknown as { connection: { stream: { encrypted?: boolean } } }).connection.stream.encrypted).toBe(true);
+      expect((await secure.query('SELECT count(*)::int AS n FROM sec.t')).rows).toEqual([{ n: 2 }]);
+    } finally {
+      await secure.end();
+    }
+    const { stdout } = await run('psql', [`host=127.0.0.1 port=${sl.pgPort} user=u dbname=sluice sslmode=require`, '-XAtc', 'SELECT 7']);
+    expect(stdout.trim()).toBe('7');
+  });
+
+  it('answers N to SSLRequest when TLS is not configured, so sslmode=require fails clearly', async () => {
+    const plain = await startSluice({ name: 'sec', kind: 'postgres', url: `postgres://postgres@127.0.0.1:5432/${DB_TLS}`, tables: ['t'], slot: 'sluice_sec_plain' });
+    try {
+      const c = new pg.Client({ host: '127.0.0.1', port: plain.pgPort, user: 'u', database: 'sluice', ssl: { rejectUnauthorized: false } });
+      await expect(c.connect()).rejects.toThrow(/does not support SSL/);
+      await expect(run('psql', [`host=127.0.0.1 port=${plain.pgPort} user=u dbname=sluice sslmode=prefer`, '-XAtc', 'SELECT 8'])).resolves.toMatchObject({ stdout: '8\n' });
+    } finally {
+      await plain.stop();
+    }
   });
 });
