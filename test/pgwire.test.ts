@@ -210,7 +210,7 @@ describe('Postgres wire protocol', () => {
   });
 });
 
-describe('Postgres wire protocol over TLS', () => {
+describe('Postgres wire protocol over TLS, with a small store.memoryLimit', () => {
   let sl: TestSluice;
   const DB_TLS = 'sluice_t_pgwire_tls';
 
@@ -224,7 +224,10 @@ describe('Postgres wire protocol over TLS', () => {
     const certFile = join(dir, 'cert.pem');
     const keyFile = join(dir, 'key.pem');
     await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost']);
-    sl = await startSluice({ name: 'sec', kind: 'postgres', url, tables: ['t'] }, tempDir('tls-data'), { api: { tls: { certFile, keyFile } } });
+    sl = await startSluice({ name: 'sec', kind: 'postgres', url, tables: ['t'] }, tempDir('tls-data'), {
+      api: { tls: { certFile, keyFile } },
+      store: { memoryLimit: '64MB' },
+    });
     await waitFor('snapshot', async () => (await sl.query('SELECT count(*) FROM sec.t'))[0][0] === 2);
   });
 
@@ -244,6 +247,20 @@ describe('Postgres wire protocol over TLS', () => {
     }
     const { stdout } = await run('psql', [`host=127.0.0.1 port=${sl.pgPort} user=u dbname=sluice sslmode=require`, '-XAtc', 'SELECT 7']);
     expect(stdout.trim()).toBe('7');
+  });
+
+  it('fails a query that needs more than store.memoryLimit with 53200, naming the limit, and carries on', async () => {
+    const c = new pg.Client({ host: '127.0.0.1', port: sl.pgPort, user: 'u', database: 'sluice' });
+    await c.connect();
+    try {
+      await expect(c.query("SELECT length(string_agg(i::VARCHAR, ',')) FROM range(30000000) t(i)")).rejects.toMatchObject({
+        code: '53200',
+        message: expect.stringContaining('store.memoryLimit = 64MB'),
+      });
+      expect((await c.query('SELECT count(*)::int AS n FROM sec.t')).rows).toEqual([{ n: 2 }]);
+    } finally {
+      await c.end();
+    }
   });
 
   it('answers N to SSLRequest when TLS is not configured, so sslmode=require fails clearly', async () => {

@@ -27,7 +27,7 @@ export async function startSluice(source: Record<string, unknown>, dataDir = tem
     ...extra,
     sources: [source],
     log: { kind: 'embedded', dir: join(dataDir, 'log') },
-    store: { path: join(dataDir, 'store.duckdb') },
+    store: { path: join(dataDir, 'store.duckdb'), ...(extra.store as object | undefined) },
     api: { port: 0, pgPort: 0, ...(extra.api as object | undefined) },
     logging: { level: process.env.SLUICE_TEST_LOG ?? 'silent' },
   });
