@@ -10,6 +10,8 @@ import { BatchApplier, TABLES_DDL } from './batch-applier.js';
 import { LogReplay, REPLAY_CATALOG } from './models/log-replay.js';
 import { ModelMaintenanceError, ModelRuntime } from './models/model-runtime.js';
 import { literal } from '../core/sql.js';
+import { UTC_DATE_TRUNC_MACRO } from './query/utc-date-trunc.js';
+import { installPgCatalog } from './pg-catalog/install.js';
 
 /** The catalog every query sees the replicas in (and the database name clients connect to). */
 export const CATALOG = 'sluice';
@@ -90,6 +92,8 @@ export class DuckDbStore implements ReplicaStore {
       `SET GLOBAL lock_configuration = true`,
     ];
     for (const sql of settings) if (sql) await writer.run(sql);
+    // Postgres clients' catalog queries read an emulation kept in the in-memory catalog (olap/pg-catalog).
+    await installPgCatalog(writer, CATALOG);
     const store = new DuckDbStore(instance, writer, stageDir, options.logger, new ModelRuntime(options.models ?? null), options.models ?? null);
     const specs = await writer.runAndReadAll(`SELECT spec::VARCHAR FROM _sluice.tables`);
     for (const [spec] of specs.getRows()) {
@@ -184,10 +188,11 @@ export class DuckDbStore implements ReplicaStore {
     }
   }
 
-  /** A new connection whose default catalog is the store. */
+  /** A new connection for queries, whose default catalog is the store. */
   async connect(): Promise<DuckDBConnection> {
     const conn = await this.instance.connect();
     await conn.run(`USE ${CATALOG}`);
+    await conn.run(UTC_DATE_TRUNC_MACRO);
     return conn;
   }
 
