@@ -78,7 +78,7 @@ export class QueryEngine {
   }
 
   private release(session: QuerySession): void {
-    if (this.idle.length < (this.options.poolSize ?? 8) && !this.idle.includes(session)) this.idle.push(session);
+    if (this.idle.length < (this.options.poolSize ?? 16) && !this.idle.includes(session)) this.idle.push(session);
     else if (!this.idle.includes(session)) session.close();
   }
 
