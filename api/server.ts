@@ -1,13 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { type SluiceError, isSluiceError } from '../core/errors.js';
-import type { QueryResult } from '../olap/query/query-engine.js';
-import type { QueryLimits } from '../olap/query/query-stream.js';
+import { registerOpenApi } from './rest/openapi.js';
+import { packageVersion } from './rest/package-version.js';
+import { type QueryService, registerQueryRoute } from './rest/query-route.js';
+import { anyObject, errorResponses } from './rest/schemas.js';
 
-/** The API's view of the store: one query interface, nothing else. */
-export interface QueryService {
-  query(sql: string, limits: QueryLimits): Promise<QueryResult>;
-}
+export type { QueryService };
 
 export interface StatusService {
   sources(): Promise<readonly object[]>;
@@ -40,6 +39,11 @@ function errorBody(code: string, message: string): object {
   return { error: { code, message } };
 }
 
+/** Route options with the schema the OpenAPI document shows: a JSON answer and the error body. */
+function documented(summary: string, tag: string, extra: object = {}, errors: number[] = []): { schema: object } {
+  return { schema: { summary, tags: [tag], response: { 200: { description: summary, ...anyObject }, ...errorResponses(...errors) }, ...extra } };
+}
+
 export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: o.logger.child({ component: 'api' }) as FastifyBaseLogger,
@@ -49,79 +53,55 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     // A log line per request is noise for a query service; failures are logged where handled.
     logController: new LogController({ disableRequestLogging: true }),
   });
+  // Response schemas are documentation (the OpenAPI document); answers go out exactly as the
+  // handlers build them, never filtered through a schema-compiled serializer.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   app.setErrorHandler((err: FastifyError | SluiceError, req, reply) => {
     if (isSluiceError(err)) {
       if (err.status >= 500) req.log.error({ err }, 'request failed');
-      return reply.status(err.status).send(errorBody(err.code, err.message));
+      return reply.status(err.status).type('application/json; charset=utf-8').send(errorBody(err.code, err.message));
     }
     // fastify's own client errors: malformed JSON, wrong content type, body too large, schema.
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) {
       req.log.error({ err }, 'request failed');
-      return reply.status(500).send(errorBody('SLUICE_INTERNAL', 'internal error'));
+      return reply.status(500).type('application/json; charset=utf-8').send(errorBody('SLUICE_INTERNAL', 'internal error'));
     }
-    return reply.status(status).send(errorBody('SLUICE_REQUEST_INVALID', err.message));
+    return reply.status(status).type('application/json; charset=utf-8').send(errorBody('SLUICE_REQUEST_INVALID', err.message));
   });
   app.setNotFoundHandler((req, reply) =>
     reply.status(404).send(errorBody('SLUICE_NOT_FOUND', `no route ${req.method} ${req.url}`)),
   );
 
-  app.get('/health', async () => ({ status: 'ok' }));
+  await registerOpenApi(app, packageVersion());
 
-  app.post<{ Body: { sql: string } }>(
-    '/v1/query',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['sql'],
-          properties: { sql: { type: 'string', minLength: 1, maxLength: 1_000_000 } },
-          additionalProperties: false,
-        },
-      },
-    },
-    async (req) => {
-      const result = await o.query.query(req.body.sql, { timeoutMs: o.queryTimeoutMs, maxRows: o.maxRows });
-      return {
-        columns: result.columns,
-        rows: toRows(result),
-        rowCount: result.rowCount,
-        ...(result.truncated ? { truncated: true } : {}),
-      };
-    },
+  app.get('/health', documented('Liveness: {"status":"ok"}', 'meta'), async () => ({ status: 'ok' }));
+  registerQueryRoute(app, o);
+  app.get('/v1/tables', documented('Every replica: rows, source table, source position, last commit, lag', 'status'), async () => ({ tables: await o.status.tables() }));
+  app.get('/v1/sources', documented('Every source: state, positions, snapshot progress, log offsets, lag', 'status'), async () => ({ sources: await o.status.sources() }));
+  app.get('/v1/models', documented('The model DAG: each model\'s state, rows and lag, and the last rebuild', 'status'), async () => o.models.list());
+  app.post(
+    '/v1/models/reload',
+    { schema: { summary: 'Re-read the model files and rebuild from the log in the background', tags: ['status'], response: { 202: { description: 'Rebuild started', ...anyObject }, ...errorResponses() } } },
+    async (_req, reply) => reply.status(202).send(await o.models.reload()),
   );
-
-  app.get('/v1/tables', async () => ({ tables: await o.status.tables() }));
-  app.get('/v1/sources', async () => ({ sources: await o.status.sources() }));
-  app.get('/v1/models', async () => o.models.list());
-  app.post('/v1/models/reload', async (_req, reply) => reply.status(202).send(await o.models.reload()));
   // Query strings are text: with type coercion off (see above) numbers are matched as digits.
   app.get<{ Params: { source: string }; Querystring: { from?: string; limit?: string } }>(
     '/v1/sources/:source/changes',
-    {
-      schema: {
-        querystring: {
-          type: 'object',
-          properties: { from: { type: 'string', pattern: '^[0-9]{1,15}$' }, limit: { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$' } },
-          additionalProperties: false,
+    documented('The source\'s log from an offset, as Debezium change events', 'status', {
+      params: { type: 'object', required: ['source'], properties: { source: { type: 'string' } } },
+      querystring: {
+        type: 'object',
+        properties: {
+          from: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'First log offset (default 0)' },
+          limit: { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$', description: 'Records, 1-1000 (default 100)' },
         },
+        additionalProperties: false,
       },
-    },
+    }, [400, 404]),
     async (req) => o.changes.changes(req.params.source, Number(req.query.from ?? 0), Number(req.query.limit ?? 100)),
   );
 
   return app;
-}
-
-/** Column-major engine output to the row arrays of the JSON format. */
-function toRows(r: QueryResult): unknown[][] {
-  const rows = new Array<unknown[]>(r.rowCount);
-  const width = r.values.length;
-  for (let i = 0; i < r.rowCount; i++) {
-    const row = new Array<unknown>(width);
-    for (let c = 0; c < width; c++) row[c] = r.values[c][i];
-    rows[i] = row;
-  }
-  return rows;
 }

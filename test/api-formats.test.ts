@@ -216,6 +216,19 @@ describe('JSON', () => {
     expect(nulls.slice(1).every((v: unknown) => v === null)).toBe(true);
   });
 
+  it('keeps the engine\'s conventions for special values', async () => {
+    const sql = `SELECT 'NaN'::DOUBLE AS nan, '-inf'::FLOAT AS ninf, 'inf'::DOUBLE AS inf, 0.1::FLOAT AS f,
+      chr(1) || chr(9) || '"\\' || chr(8232) AS ctl, [{'k': 'q"'}] AS nested, 12::HUGEINT AS small_huge,
+      (2::UBIGINT ** 60)::UBIGINT AS big_u, 9007199254740993::BIGINT AS unsafe, -9007199254740991::BIGINT AS safe,
+      0.5::DECIMAL(38,1) AS wide, -0.0::DOUBLE AS negzero, [1.5::DECIMAL(4,2)] AS dec_list`;
+    const body = json(await query(api, { sql }));
+    const direct = await engine.query(sql, { timeoutMs: 10_000, maxRows: 10 });
+    // Through JSON text, as the engine's values reached clients before (-0 prints as 0).
+    expect(body.rows).toEqual(JSON.parse(JSON.stringify([direct.values.map((c) => c[0])])));
+    expect(body.rows[0].slice(0, 4)).toEqual(['NaN', '-Infinity', 'Infinity', 0.10000000149011612]);
+    expect(body.rows[0].slice(6, 10)).toEqual([12, '1152921504606846976', '9007199254740993', -9007199254740991]);
+  });
+
   it('streams a result larger than one chunk as one valid document', async () => {
     const r = await query(api, { sql: 'SELECT i, i::VARCHAR AS s FROM range(10000) t(i)' });
     const body = json(r);
@@ -274,6 +287,47 @@ describe('CSV', () => {
     expect(r.body.toString()).toBe('x,y\n');
     expect(r.trailers['sluice-truncated']).toBe('false');
     expect(r.trailers['sluice-row-count']).toBe('0');
+  });
+});
+
+describe('text of scalar values', () => {
+  // Each value next to DuckDB's own cast to VARCHAR: 20,000 pseudo-random dates (±5.4M years,
+  // BC included), timestamps (±290k years and around now), times, decimals of every storage
+  // width and 64/128-bit integers, which the formats print without DuckDB's help.
+  const sql = `SELECT dt, dt::VARCHAR, ts, ts::VARCHAR, tz, tz::VARCHAR, tm, tm::VARCHAR, d1, d1::VARCHAR, d2, d2::VARCHAR,
+      d3, d3::VARCHAR, d4, d4::VARCHAR, hi, hi::VARCHAR, bi, bi::VARCHAR
+    FROM (SELECT
+      DATE '1970-01-01' + ((hash(i) % 4000000000)::BIGINT - 2000000000)::INTEGER AS dt,
+      make_timestamp(CASE i % 3 WHEN 0 THEN (hash(i + 1) % 18000000000000000000)::HUGEINT - 9000000000000000000
+                                WHEN 1 THEN (hash(i + 1) % 8000000000000000)::BIGINT - 4000000000000000
+                                ELSE 1700000000000000 + (i * 1234567) % 86400000000 END::BIGINT) AS ts,
+      make_timestamp((hash(i + 2) % 8000000000000000)::BIGINT - 4000000000000000)::TIMESTAMPTZ AS tz,
+      TIME '00:00:00' + to_microseconds((hash(i + 3) % 86400000000)::BIGINT) AS tm,
+      (((hash(i + 4) % 19999)::INTEGER - 9999) / 10)::DECIMAL(4,1) AS d1,
+      (((hash(i + 5) % 1999999999)::BIGINT - 999999999) / 1000)::DECIMAL(9,3) AS d2,
+      ((hash(i + 6) % 1000000000000000000)::BIGINT - 500000000000000000)::DECIMAL(18,0) * 0.000001::DECIMAL(7,6) AS d3,
+      (((hash(i + 7)::HUGEINT * 1000003) - 9000000000000000000000000::HUGEINT)::DECIMAL(38,0)
+        * 0.0000000001::DECIMAL(11,10))::DECIMAL(38,10) AS d4,
+      ((hash(i + 8)::HUGEINT << 62) + hash(i + 9)::HUGEINT - 85070591730234615865843651857942052864::HUGEINT) AS hi,
+      (hash(i + 10)::HUGEINT - 9223372036854775808)::BIGINT AS bi
+    FROM range(20000) t(i))`;
+
+  it('CSV prints them exactly as DuckDB does', async () => {
+    const r = await query(api, { sql }, 'text/csv');
+    const lines = r.body.toString('utf8').trimEnd().split('\n').slice(1);
+    expect(lines).toHaveLength(20000);
+    const wrong = lines.filter((line) => {
+      const f = line.split(',');
+      return f.some((v, k) => k % 2 === 0 && v !== f[k + 1]);
+    });
+    expect(wrong.slice(0, 5)).toEqual([]);
+  });
+
+  it('JSON gives the same text (integers as numbers when exact)', async () => {
+    const body = json(await query(api, { sql }));
+    const wrong = body.rows.filter((row: unknown[]) => row.some((v, k) => k % 2 === 0 && String(v) !== row[k + 1]));
+    expect(wrong.slice(0, 5)).toEqual([]);
+    expect(body.rows.some((row: unknown[]) => typeof row[18] === 'number')).toBe(true);
   });
 });
 
@@ -426,11 +480,15 @@ describe('streaming', () => {
       req.end(JSON.stringify({ sql: `SELECT i, 'padding padding padding ' || i AS s FROM range(${N}) t(i)` }));
     });
     res.pause();
-    await new Promise((r) => setTimeout(r, 500));
     const stream = streams[before];
-    const rowsAfterPause = stream.rowCount;
+    // Socket buffers take some chunks, then the server stops asking DuckDB for more.
+    let rowsAfterPause = -1;
+    await waitUntil(() => {
+      const settled = stream.rowCount === rowsAfterPause;
+      rowsAfterPause = stream.rowCount;
+      return settled;
+    }, 10_000, 250);
     await new Promise((r) => setTimeout(r, 500));
-    // Socket buffers hold some chunks; nothing like the 3M rows is computed while nobody reads.
     expect(stream.rowCount).toBe(rowsAfterPause);
     expect(rowsAfterPause).toBeLessThan(N / 4);
     res.destroy();
@@ -478,11 +536,11 @@ describe('streaming', () => {
   });
 });
 
-async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function waitUntil(check: () => boolean, timeoutMs = 10_000, everyMs = 10): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
@@ -549,7 +607,8 @@ describe('errors after the response started', () => {
         setTimeout(() => res.resume(), 1_500);
       });
       req.on('error', reject);
-      req.end(JSON.stringify({ sql: `SELECT i, 'padding padding padding ' || i AS s FROM range(3000000) t(i)`, timeoutMs: 1_000 }));
+      // Small enough for DuckDB to compute well inside the timeout; the paused reader overruns it.
+      req.end(JSON.stringify({ sql: `SELECT i, 'padding padding padding ' || i AS s FROM range(1000000) t(i)`, timeoutMs: 1_000 }));
     });
   }
 
@@ -561,7 +620,7 @@ describe('errors after the response started', () => {
     expect(body.error).toEqual({ code: 'SLUICE_QUERY_TIMEOUT', message: expect.stringContaining('timeout') });
     expect(body.rows.length).toBe(body.rowCount);
     expect(body.rowCount).toBeGreaterThan(0);
-    expect(body.rowCount).toBeLessThan(3000000);
+    expect(body.rowCount).toBeLessThan(1000000);
     expect(body.truncated).toBeUndefined();
   });
 
@@ -579,11 +638,10 @@ describe('errors after the response started', () => {
     expect(json(r).error.code).toBe('SLUICE_QUERY_FAILED');
   });
 
-  // KNOWN GAP, not ours to fix here: once DuckDB has started handing out a streaming result, a
-  // later error ends it like a normal end (duckdb_fetch_chunk returns no rows, and
-  // @duckdb/node-bindings 1.5.6 does not expose duckdb_result_error). The rows before it arrive
-  // as if they were the whole result. `it.fails` flips to a failure once the bindings report it.
-  it.fails('reports a failure DuckDB meets after the first rows went out', async () => {
+  // A streaming DuckDB result that fails part-way ends like a complete one (the node bindings do
+  // not expose the error), so results are computed in full before the first byte: this failure,
+  // 100,000 rows in, must still be an error and not a short answer.
+  it('reports a failure DuckDB meets after the first rows went out', async () => {
     const body = json(await query(api, { sql: `SELECT i, CASE WHEN i < 100000 THEN i::VARCHAR ELSE 'x' END::INT AS v FROM range(200000) t(i)` }));
     expect(body.error?.code).toBe('SLUICE_QUERY_FAILED');
   });

@@ -240,12 +240,7 @@ export class QueryRunner {
       if (!pos.chunk || pos.offset >= pos.chunk.rowCount) {
         pos.chunk = await stream.next();
         pos.offset = 0;
-        if (!pos.chunk) {
-          if (stream.closedBeforeEnd) {
-            throw new SluiceError('SLUICE_PGWIRE_PORTAL', 'the portal was closed by a later query on this connection: Sluice reads one result at a time per connection');
-          }
-          return { sent, more: false };
-        }
+        if (!pos.chunk) return { sent, more: false };
         pos.cols = chunkColumns(pos.chunk);
       }
       const end = maxRows > 0 ? Math.min(pos.chunk.rowCount, pos.offset + maxRows - sent) : pos.chunk.rowCount;

@@ -27,7 +27,7 @@ export interface PreparedQuery {
  * this check is the first wall, not the only one.
  */
 export class QuerySession {
-  private active: QueryStream | null = null;
+  private readonly streams = new Set<QueryStream>();
   private readonly cache = new StatementCache();
 
   constructor(readonly conn: DuckDBConnection, private readonly memoryLimitHint: string) {}
@@ -60,11 +60,6 @@ export class QuerySession {
     return this.wrap(sql, prepared);
   }
 
-  /** The running query, if any: DuckDB streams one result per connection at a time. */
-  get running(): QueryStream | null {
-    return this.active;
-  }
-
   private wrap(sql: string, prepared: DuckDBPreparedStatement): PreparedQuery {
     const parameterTypes = Array.from({ length: prepared.parameterCount }, (_, i) => typeOrNull(() => prepared.parameterType(i + 1)));
     const columns = Array.from({ length: prepared.columnCount }, (_, i) => ({ name: prepared.columnName(i), type: typeOrNull(() => prepared.columnType(i)) }));
@@ -82,13 +77,12 @@ export class QuerySession {
         } catch (e) {
           throw new SluiceError('SLUICE_QUERY_INVALID', `cannot bind parameters: ${duckDbQueryError(e, '').message}`);
         }
-        // A new result on this connection ends any earlier one; say so instead of corrupting it.
-        this.active?.close();
+        // Results are materialised, so several may be open at once (suspended portals).
         let stream: QueryStream | null = null;
         stream = await QueryStream.start(this.conn, prepared, { memoryLimitHint: this.memoryLimitHint, ...limits }, () => {
-          if (stream !== null && this.active === stream) this.active = null;
+          if (stream) this.streams.delete(stream);
         });
-        this.active = stream;
+        this.streams.add(stream);
         return stream;
       },
       // The session's cache owns the statement: closing the handle leaves it for the next use.
@@ -97,7 +91,7 @@ export class QuerySession {
   }
 
   close(): void {
-    this.active?.close();
+    for (const s of [...this.streams]) s.close();
     this.cache.clear();
     this.conn.closeSync();
   }

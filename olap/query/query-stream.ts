@@ -18,17 +18,18 @@ export interface QueryLimits {
 }
 
 /**
- * The chunks of one running query, fetched on demand: DuckDB computes the next chunk only when
- * the consumer asks for it, so a slow client holds one chunk (2048 rows), never the whole result.
- * The timeout covers the whole life of the stream, reading included; the connection is handed
- * back (`release`) exactly once, when the stream ends, fails or is closed.
+ * The result of one query, handed out chunk by chunk (2048 rows) as the consumer asks, so Sluice
+ * itself holds one chunk per query however slow the client. DuckDB computes the whole result
+ * before the first chunk: a streaming DuckDB result that fails part-way ends like a complete one
+ * (the node bindings do not expose the error), and a short answer that looks whole is worse
+ * than a late one. The timeout covers the whole life of the stream, reading included; the
+ * connection is handed back (`release`) exactly once, when the stream ends, fails or is closed.
  */
 export class QueryStream implements AsyncIterable<DuckDBDataChunk> {
   private rows = 0;
   private finished = false;
   private stopReason: 'timeout' | 'cancelled' | null = null;
   private truncatedFlag = false;
-  private closedEarly = false;
   private readonly timer: NodeJS.Timeout;
   private readonly onAbort = (): void => this.stop('cancelled');
   private resolveEnded!: () => void;
@@ -53,7 +54,7 @@ export class QueryStream implements AsyncIterable<DuckDBDataChunk> {
     if (limits.signal?.aborted) stream.stop('cancelled');
     try {
       stream.throwIfStopped();
-      stream.result = await prepared.stream();
+      stream.result = await prepared.run();
       stream.columns = stream.result.columnNames().map((name, i) => ({ name, type: stream.result!.columnType(i) }));
       return stream;
     } catch (e) {
@@ -106,14 +107,9 @@ export class QueryStream implements AsyncIterable<DuckDBDataChunk> {
   /** Ends the stream early (client gone, portal closed); the connection is free again. */
   close(): void {
     if (this.finished) return;
-    this.closedEarly = true;
-    if (this.result) this.conn.interrupt();
+    // Before the result exists DuckDB is still computing it: stop that. After, it is only memory.
+    if (!this.result) this.conn.interrupt();
     this.finish();
-  }
-
-  /** True when `close` ended the stream before its last row was read. */
-  get closedBeforeEnd(): boolean {
-    return this.closedEarly;
   }
 
   private stop(reason: 'timeout' | 'cancelled'): void {

@@ -4,8 +4,8 @@ import type { DuckDBPreparedStatement } from '@duckdb/node-api';
  * A session's prepared statements by SQL text, least recently used first out. Dashboards send
  * the same few queries again and again; preparing is a round trip to DuckDB's threads and a
  * parse and bind, a large share of a millisecond query. DuckDB re-binds a cached statement by
- * itself when the tables under it change. The statement running now is the most recent one, so
- * eviction never destroys a statement in use.
+ * itself when the tables under it change. Eviction happens while preparing, when none of the
+ * session's statements is executing (results are materialised and do not need their statement).
  */
 export class StatementCache {
   private readonly entries = new Map<string, DuckDBPreparedStatement>();
