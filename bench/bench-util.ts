@@ -40,14 +40,14 @@ export async function connectAdmin(url: string): Promise<pg.Client> {
   return c;
 }
 
-/** Sluice in this process on embedded defaults, with its data in `dataDir`. */
-export function benchApp(source: Record<string, unknown>, dataDir: string, models: string | null = null): SluiceApp {
+/** Sluice in this process on embedded defaults, with its data in `dataDir`; `api` adds to `{ port: 0 }`. */
+export function benchApp(source: Record<string, unknown>, dataDir: string, models: string | null = null, api: Record<string, unknown> = {}): SluiceApp {
   const config = validateConfig({
     sources: [source],
     log: { kind: 'embedded', dir: join(dataDir, 'log') },
     store: { path: join(dataDir, 'store.duckdb') },
     models,
-    api: { port: 0 },
+    api: { port: 0, pgPort: 0, ...api },
     logging: { level: 'warn' },
   });
   return new SluiceApp(config, createLogger('warn'));
