@@ -208,6 +208,24 @@ describe('Postgres wire protocol', () => {
     const multi = await run('psql', ['-h', '127.0.0.1', '-p', String(sl.pgPort), '-U', 'analyst', '-d', 'sluice', '-XAt', '-c', "SET application_name = 'x'; SELECT current_setting('application_name') IS NOT NULL; SELECT 'a;b'"], { env });
     expect(multi.stdout.trim().split('\n').at(-1)).toBe('a;b');
   });
+
+  it("answers psql's \\dt and \\d from the emulated catalog", async () => {
+    // Unaligned, with headers and footers (-t would drop the footer that lists the key).
+    const psql = async (cmd: string) =>
+      (await run('psql', ['-h', '127.0.0.1', '-p', String(sl.pgPort), '-U', 'analyst', '-d', 'sluice', '-XA', '-F', '|', '-c', cmd], { env: { ...process.env, PGCONNECT_TIMEOUT: '5' } })).stdout.trim().split('\n');
+    expect(await psql('\\dt')).toEqual(['List of relations', 'Schema|Name|Type|Owner', 'shop|kitchen|table|sluice', 'shop|orders|table|sluice', '(2 rows)']);
+    expect(await psql('\\d shop.orders')).toEqual([
+      'Table "shop.orders"',
+      'Column|Type|Collation|Nullable|Default',
+      'id|integer||not null|',
+      'status|integer|||',
+      // An unconstrained numeric is kept as DECIMAL(38,10) (see Types in the README).
+      'amount|numeric(38,10)|||',
+      'Indexes:',
+      '    "orders_pkey" PRIMARY KEY, btree (id)',
+    ]);
+    expect((await psql('\\d shop.kitchen')).slice(2, 6)).toEqual(['id|integer||not null|', 'small|smallint|||', 'big|bigint|||', 'num|numeric(12,3)|||']);
+  });
 });
 
 describe('Postgres wire protocol over TLS, with a small store.memoryLimit', () => {

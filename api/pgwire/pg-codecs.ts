@@ -11,6 +11,7 @@ import {
   type DuckDBTimestampValue,
 } from '@duckdb/node-api';
 import type { BackendWriter } from './backend-writer.js';
+import { duckDbTypeToPg } from '../../olap/pg-catalog/index.js';
 import { numericBinary } from './numeric-binary.js';
 
 /** How one Postgres type is described and written, for values of one DuckDB column type. */
@@ -30,12 +31,6 @@ export const Oid = {
   varchar: 1043, date: 1082, time: 1083, timestamp: 1114, timestamptz: 1184, interval: 1186, timetz: 1266,
   varbit: 1562, numeric: 1700, uuid: 2950, unknown: 705,
 } as const;
-
-/** Array type of each element type, as pg_type.typarray has it. */
-export const ARRAY_OID: Readonly<Record<number, number>> = {
-  16: 1000, 17: 1001, 20: 1016, 21: 1005, 23: 1007, 25: 1009, 114: 199, 700: 1021, 701: 1022, 1043: 1015,
-  1082: 1182, 1083: 1183, 1114: 1115, 1184: 1185, 1186: 1187, 1700: 1231, 2950: 2951,
-};
 
 const PG_EPOCH_DAYS = 10_957; // 1970-01-01 .. 2000-01-01
 const PG_EPOCH_MICROS = 946_684_800_000_000n;
@@ -85,38 +80,30 @@ const INTERVAL = fixed(Oid.interval, 16, (v) => intervalText(v as DuckDBInterval
 const UUID = fixed(Oid.uuid, 16, str, (w, v) => w.bytes(Buffer.from(String(v).replace(/-/g, ''), 'hex')));
 const NUMERIC: PgCodec = { oid: Oid.numeric, size: -1, modifier: -1, text: str, binary: (w, v) => numericBinary(w, String(v)) };
 
-/** The Postgres type a DuckDB result column is presented as, and how its values are written. */
+const BY_OID: Readonly<Record<number, PgCodec>> = {
+  [Oid.bool]: BOOL, [Oid.int2]: INT2, [Oid.int4]: INT4, [Oid.int8]: INT8, [Oid.float4]: FLOAT4, [Oid.float8]: FLOAT8,
+  [Oid.text]: TEXT, [Oid.json]: JSON_TEXT, [Oid.bytea]: BYTEA, [Oid.date]: DATE, [Oid.time]: TIME,
+  [Oid.timestamp]: TIMESTAMP, [Oid.timestamptz]: TIMESTAMPTZ, [Oid.interval]: INTERVAL, [Oid.uuid]: UUID, [Oid.numeric]: NUMERIC,
+};
+
+/**
+ * The Postgres type a DuckDB result column is presented as (the catalog emulation's mapping, so
+ * RowDescription and pg_attribute agree), and how its values are written.
+ */
 export function codecFor(type: DuckDBType | null): PgCodec {
   if (type === null) return TEXT;
-  if (type.alias === 'JSON') return JSON_TEXT;
-  switch (type.typeId) {
-    case DuckDBTypeId.BOOLEAN: return BOOL;
-    case DuckDBTypeId.TINYINT: case DuckDBTypeId.SMALLINT: case DuckDBTypeId.UTINYINT: return INT2;
-    case DuckDBTypeId.INTEGER: case DuckDBTypeId.USMALLINT: return INT4;
-    case DuckDBTypeId.BIGINT: case DuckDBTypeId.UINTEGER: return INT8;
-    case DuckDBTypeId.UBIGINT: case DuckDBTypeId.HUGEINT: case DuckDBTypeId.UHUGEINT: case DuckDBTypeId.BIGNUM: return NUMERIC;
-    case DuckDBTypeId.DECIMAL: return { ...NUMERIC, modifier: ((type.width << 16) | type.scale) + 4 };
-    case DuckDBTypeId.FLOAT: return FLOAT4;
-    case DuckDBTypeId.DOUBLE: return FLOAT8;
-    case DuckDBTypeId.VARCHAR: case DuckDBTypeId.ENUM: return TEXT;
-    case DuckDBTypeId.BLOB: return BYTEA;
-    case DuckDBTypeId.DATE: return DATE;
-    case DuckDBTypeId.TIME: return TIME;
-    case DuckDBTypeId.TIMESTAMP: case DuckDBTypeId.TIMESTAMP_S: case DuckDBTypeId.TIMESTAMP_MS: case DuckDBTypeId.TIMESTAMP_NS:
-      return type.typeId === DuckDBTypeId.TIMESTAMP ? TIMESTAMP : { ...TIMESTAMP, binary: undefined };
-    case DuckDBTypeId.TIMESTAMP_TZ: return TIMESTAMPTZ;
-    case DuckDBTypeId.INTERVAL: return INTERVAL;
-    case DuckDBTypeId.UUID: return UUID;
-    case DuckDBTypeId.LIST: case DuckDBTypeId.ARRAY: return arrayCodec(codecFor(type.valueType));
-    default:
-      // STRUCT, MAP, UNION, BIT, TIME_TZ, ...: DuckDB's own text form, presented as text.
-      return { oid: Oid.text, size: -1, modifier: -1, text: str, binary: utf8Binary(str) };
-  }
+  // JSON is VARCHAR with an alias; the alias is what makes it json to a client.
+  const { oid, typmod } = duckDbTypeToPg(type.alias === 'JSON' ? 'JSON' : type.toString());
+  if (type.typeId === DuckDBTypeId.LIST || type.typeId === DuckDBTypeId.ARRAY) return arrayCodec(codecFor(type.valueType), oid);
+  const base = BY_OID[oid] ?? TEXT;
+  const codec = typmod === -1 ? base : { ...base, modifier: typmod };
+  // Second, millisecond and nanosecond timestamps hold other units than the micros written.
+  const otherUnit = type.typeId === DuckDBTypeId.TIMESTAMP_S || type.typeId === DuckDBTypeId.TIMESTAMP_MS || type.typeId === DuckDBTypeId.TIMESTAMP_NS;
+  return otherUnit ? { ...codec, binary: undefined } : codec;
 }
 
 /** Postgres array literal text: `{1,2,NULL}`, elements quoted where the grammar needs it. */
-function arrayCodec(element: PgCodec): PgCodec {
-  const oid = ARRAY_OID[element.oid] ?? Oid.text;
+function arrayCodec(element: PgCodec, oid: number): PgCodec {
   const text = (v: DuckDBValue): string => {
     const items = (v as DuckDBListValue).items;
     return '{' + items.map((x) => (x === null ? 'NULL' : quoteArrayElement(element.text(x)))).join(',') + '}';

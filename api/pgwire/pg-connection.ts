@@ -125,11 +125,13 @@ export class PgConnection {
       return this.close();
     }
     this.reader.startupPhase = false;
-    const settings = new SessionSettings(params, user);
-    const info: PgSessionInfo = { user, database, setting: (n) => safeSetting(settings, n) };
-    this.runner = new QueryRunner(await this.o.openSession(), this.w, settings, info, this.o.dialect, this.o.queryTimeoutMs, () => this.flush(), this.o.logger);
+    const session = await this.o.openSession();
+    const settings = new SessionSettings(params, user, { search_path: await this.o.dialect.defaultSearchPath(session.conn) });
     const key = this.o.register(this);
     this.pid = key.pid;
+    const info: PgSessionInfo = { user, database, setting: (n) => safeSetting(settings, n), backendPid: key.pid };
+    this.runner = new QueryRunner(session, this.w, settings, info, this.o.dialect, this.o.queryTimeoutMs, () => this.flush(), this.o.logger);
+    await this.runner.applySearchPath();
     this.w.authenticationOk();
     for (const [k, v] of settings.reported()) this.w.parameterStatus(k, v);
     this.w.backendKeyData(key.pid, key.secret);

@@ -63,7 +63,7 @@ export class QueryRunner {
     const command = parseSessionCommand(sql);
     this.checkTransaction(command);
     if (command) return this.runCommand(command, true);
-    const prepared = await this.session.prepare(this.dialect.translate(sql, this.info));
+    const prepared = await this.prepareQuery(sql);
     try {
       const stream = await prepared.execute([], this.limits());
       const codecs = stream.columns.map((c) => codecFor(c.type));
@@ -90,7 +90,7 @@ export class QueryRunner {
       if (command || sql.trim() === '') {
         statement = { name, query: null, command, paramOids: declared, described: null };
       } else {
-        const query = await this.session.prepare(this.dialect.translate(sql, this.info));
+        const query = await this.prepareQuery(sql);
         const paramOids = query.parameterTypes.map((t, i) => (declared[i] ? declared[i] : t ? codecFor(t).oid : Oid.text));
         statement = { name, query, command: null, paramOids, described: null };
       }
@@ -165,7 +165,8 @@ export class QueryRunner {
         if (!st.command) return this.w.empty('I');
         if (!portal.done) this.checkTransaction(st.command);
         portal.done = true;
-        return this.runCommand(st.command, false);
+        await this.runCommand(st.command, false);
+        return;
       }
       this.checkTransaction(null);
       await this.start(portal);
@@ -214,6 +215,17 @@ export class QueryRunner {
 
   // --- shared ---------------------------------------------------------------------------
 
+  private async prepareQuery(sql: string) {
+    const t = this.dialect.translate(sql, this.info);
+    if (t.readsCatalog) await this.dialect.refreshCatalog(this.session.conn);
+    return this.session.prepare(t.sql);
+  }
+
+  /** DuckDB's name lookup follows the session's search_path; called at start and after SET. */
+  async applySearchPath(): Promise<void> {
+    await this.dialect.applySearchPath(this.session.conn, this.info);
+  }
+
   private async start(portal: Portal): Promise<void> {
     if (portal.stream) return;
     const st = portal.statement;
@@ -252,7 +264,13 @@ export class QueryRunner {
     }
   }
 
-  private runCommand(c: SessionCommand, simple: boolean): void {
+  private async runCommand(c: SessionCommand, simple: boolean): Promise<void> {
+    this.writeCommand(c, simple);
+    if ((c.kind === 'set' || c.kind === 'reset') && (c.name === null || this.settings.canonical(c.name) === 'search_path')) await this.applySearchPath();
+    if (c.kind === 'discard') await this.applySearchPath();
+  }
+
+  private writeCommand(c: SessionCommand, simple: boolean): void {
     switch (c.kind) {
       case 'show': {
         if (c.name === null) {

@@ -57,8 +57,12 @@ export class SessionSettings {
   private readonly values = new Map<string, string>();
   private readonly changed = new Set<string>();
 
-  constructor(startup: Readonly<Record<string, string>>, user: string) {
-    for (const s of SPECS) this.values.set(s.name.toLowerCase(), s.value);
+  private readonly defaults = new Map<string, string>();
+
+  /** `defaults` replaces built-in defaults (the search_path covers the store's schemas). */
+  constructor(startup: Readonly<Record<string, string>>, user: string, defaults: Readonly<Record<string, string>> = {}) {
+    for (const s of SPECS) this.defaults.set(s.name.toLowerCase(), defaults[s.name] ?? s.value);
+    for (const [k, v] of this.defaults) this.values.set(k, v);
     this.values.set('session_authorization', user);
     // Start-up parameters are settings too; unknown ones are ignored as Postgres ignores none,
     // but clients send options (e.g. `options`, `replication`) that mean nothing here.
@@ -89,12 +93,16 @@ export class SessionSettings {
 
   reset(name: string): void {
     const spec = this.spec(name);
-    if (spec.accept?.('') === false && spec.accept?.(spec.value) === false) return;
-    this.set(spec.name, spec.value);
+    const value = this.defaults.get(spec.name.toLowerCase())!;
+    if (spec.accept && !spec.accept(value)) return; // read-only: nothing to reset
+    this.set(spec.name, value);
   }
 
   resetAll(): void {
-    for (const s of SPECS) if (!s.accept || s.accept(s.value)) this.set(s.name, s.value);
+    for (const s of SPECS) {
+      const value = this.defaults.get(s.name.toLowerCase())!;
+      if (!s.accept || s.accept(value)) this.set(s.name, value);
+    }
   }
 
   /** Settings sent as ParameterStatus at start-up. */
