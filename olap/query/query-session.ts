@@ -1,7 +1,6 @@
 import { type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBType, type DuckDBValue, StatementType } from '@duckdb/node-api';
 import { SluiceError } from '../../core/errors.js';
 import { duckDbQueryError } from './duckdb-error.js';
-import { StatementCache } from './statement-cache.js';
 import { type QueryLimits, QueryStream } from './query-stream.js';
 
 const READ_ONLY = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
@@ -15,7 +14,7 @@ export interface PreparedQuery {
   readonly columns: readonly { readonly name: string; readonly type: DuckDBType | null }[];
   /** Runs with these parameter values; null binds SQL NULL. */
   execute(params: readonly (DuckDBValue | null)[], limits: QueryLimits): Promise<QueryStream>;
-  /** Lets go of the handle; the session keeps the statement cached for the next time. */
+  /** Frees the statement; results already computed stay readable. */
   close(): void;
 }
 
@@ -28,14 +27,11 @@ export interface PreparedQuery {
  */
 export class QuerySession {
   private readonly streams = new Set<QueryStream>();
-  private readonly cache = new StatementCache();
 
   constructor(readonly conn: DuckDBConnection, private readonly memoryLimitHint: string) {}
 
   async prepare(sql: string): Promise<PreparedQuery> {
     if (typeof sql !== 'string' || sql.trim() === '') throw new SluiceError('SLUICE_QUERY_INVALID', 'sql must be a non-empty string');
-    const cached = this.cache.get(sql);
-    if (cached) return this.wrap(sql, cached);
     let extracted;
     try {
       extracted = await this.conn.extractStatements(sql);
@@ -56,7 +52,6 @@ export class QuerySession {
       prepared.destroySync();
       throw new SluiceError('SLUICE_QUERY_FORBIDDEN', `the query API is read-only: ${kind} statements are not allowed`);
     }
-    this.cache.put(sql, prepared);
     return this.wrap(sql, prepared);
   }
 
@@ -85,14 +80,12 @@ export class QuerySession {
         this.streams.add(stream);
         return stream;
       },
-      // The session's cache owns the statement: closing the handle leaves it for the next use.
-      close: () => undefined,
+      close: () => prepared.destroySync(),
     };
   }
 
   close(): void {
     for (const s of [...this.streams]) s.close();
-    this.cache.clear();
     this.conn.closeSync();
   }
 }
