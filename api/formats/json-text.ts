@@ -2,7 +2,7 @@ import { type DuckDBDataChunk, type DuckDBType, DuckDBTypeId, JsonDuckDBValueCon
 import { byteTable, hasFlaggedByte } from './byte-scan.js';
 import { columnText, varcharColumn } from './column-text.js';
 import { int128Big, int64Big, int64Number, uint128Big, uint64Big, uint64Number } from './numeric-text.js';
-import { RawVector, view } from './raw-vector.js';
+import { RawVector } from './raw-vector.js';
 
 /** What JSON.stringify escapes in a string: control characters, the quote and the backslash. */
 const ESCAPED_BYTES = byteTable((b) => b < 0x20 || b === 0x22 || b === 0x5c);
@@ -20,22 +20,15 @@ const QUOTED_TEXT = new Set<DuckDBTypeId>([DuckDBTypeId.DECIMAL, DuckDBTypeId.DA
 export function jsonCells(chunk: DuckDBDataChunk, column: number, type: DuckDBType): string[] {
   const raw = RawVector.of(chunk, column);
   switch (type.typeId) {
-    case DuckDBTypeId.BOOLEAN: {
-      const b = raw.bytes(1);
-      return map(raw, (r) => (b[r] !== 0 ? 'true' : 'false'));
-    }
+    // Booleans and integers up to 32 bits: their text is already their JSON.
+    case DuckDBTypeId.BOOLEAN:
     case DuckDBTypeId.TINYINT:
-      return numbers(raw, view(Int8Array, raw.bytes(1), raw.rows));
     case DuckDBTypeId.SMALLINT:
-      return numbers(raw, view(Int16Array, raw.bytes(2), raw.rows));
     case DuckDBTypeId.INTEGER:
-      return numbers(raw, raw.int32());
     case DuckDBTypeId.UTINYINT:
-      return numbers(raw, raw.bytes(1));
     case DuckDBTypeId.USMALLINT:
-      return numbers(raw, view(Uint16Array, raw.bytes(2), raw.rows));
     case DuckDBTypeId.UINTEGER:
-      return numbers(raw, raw.uint32(4));
+      return columnText(chunk, column, type).map((s) => s ?? 'null');
     case DuckDBTypeId.FLOAT:
       return floats(raw, raw.float32());
     case DuckDBTypeId.DOUBLE:
@@ -86,10 +79,6 @@ function map(raw: RawVector, text: (row: number) => string): string[] {
     for (let r = 0; r < raw.rows; r++) out[r] = raw.isValid(r) ? text(r) : 'null';
   }
   return out;
-}
-
-function numbers(raw: RawVector, values: ArrayLike<number>): string[] {
-  return map(raw, (r) => String(values[r]));
 }
 
 /** JSON has no NaN or infinities: those travel as the strings "NaN", "Infinity", "-Infinity". */
