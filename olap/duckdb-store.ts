@@ -78,6 +78,10 @@ export class DuckDbStore implements ReplicaStore {
       `SET GLOBAL temp_directory = ${literal(options.path + '.tmp')}`,
       options.threads ? `SET GLOBAL threads = ${options.threads}` : '',
       options.memoryLimit ? `SET GLOBAL memory_limit = ${literal(options.memoryLimit)}` : '',
+      // Dashboards group by integer ids (customer, product) with up to a few hundred thousand
+      // values: DuckDB's perfect hash aggregate, an array indexed by the value, is about 2x faster
+      // there than its hash table, and 2^18 slots per thread stay a few MB (default 2^12).
+      `SET GLOBAL perfect_ht_threshold = 18`,
       `SET GLOBAL autoinstall_known_extensions = false`,
       `SET GLOBAL allow_community_extensions = false`,
       `CREATE SCHEMA IF NOT EXISTS _sluice`,
