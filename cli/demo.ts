@@ -122,7 +122,8 @@ export async function runDemo(argv: string[], untilSignal: () => Promise<string>
         `  curl -s ${http}/v1/sources\n` +
         `  curl -s ${http}/v1/tables\n` +
         `  curl -s ${http}/v1/query -H 'content-type: application/json' \\\n` +
-        `       -d '{"sql": "select status, count(*) as orders, sum(amount) as revenue from shop.orders group by status"}'\n\n` +
+        `       -d '{"sql": "select status, count(*) as orders, sum(amount) as revenue from shop.orders group by status"}'\n` +
+        `  psql -h 127.0.0.1 -p ${app.address!.pgPort} -U demo sluice     # \\dt, \\d shop.orders, any SELECT\n\n` +
         `Ctrl-C stops it and removes the demo's replication slot and data.\n`,
     );
     await untilSignal();
