@@ -8,7 +8,11 @@ import type { SluiceConfig, SourceConfig } from '../core/config.js';
 import { toEnvelopes } from '../core/envelope.js';
 import { SluiceError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import type { ChangeLog } from '../core/log/change-log.js';
 import { EmbeddedLog } from '../core/log/embedded-log.js';
+import { KafkaLog } from '../core/log/kafka/kafka-log.js';
+import { DebeziumKafkaSource } from '../connectors/debezium/debezium-kafka-source.js';
+import { FollowerSource } from '../core/follower-source.js';
 import type { ChangeSource } from '../core/source.js';
 import { SourcePipeline } from '../core/source-pipeline.js';
 import { qualified } from '../core/sql.js';
@@ -19,7 +23,7 @@ import { postgresDialect } from '../api/pgwire/postgres-dialect.js';
 
 interface SourceRuntime {
   readonly source: ChangeSource;
-  readonly log: EmbeddedLog;
+  readonly log: ChangeLog;
   readonly pipeline: SourcePipeline;
 }
 
@@ -50,7 +54,7 @@ export class SluiceApp {
         memoryLimitHint: memory ? `store.memoryLimit = ${memory}, shared by all queries` : "DuckDB's default, 80% of RAM; set store.memoryLimit",
       });
       for (const sc of this.config.sources) {
-        const log = await EmbeddedLog.open({ ...this.config.log, dir: join(this.config.log.dir, sc.name), logger: this.logger });
+        const log = await this.openLog(sc.name);
         const source = this.createSource(sc, log);
         const pipeline = new SourcePipeline(source, log, this.storeInstance, this.logger, this.config.pipeline.maxBatchBytes);
         this.runtimes.push({ source, log, pipeline });
@@ -90,12 +94,25 @@ export class SluiceApp {
     }
   }
 
-  private createSource(sc: SourceConfig, log: EmbeddedLog): ChangeSource {
+  /** The source's log: a folder of its own under log.dir, or its topics on Kafka. */
+  private async openLog(source: string): Promise<ChangeLog> {
+    const c = this.config.log;
+    if (c.kind === 'embedded') return EmbeddedLog.open({ ...c, dir: join(c.dir, source), logger: this.logger });
+    const schemas = new Map<string, SchemaPart>();
+    for (const t of await this.storeInstance!.tableInfos()) if (t.source === source) schemas.set(t.table, t.spec);
+    return KafkaLog.open({ config: c, source, logger: this.logger, schemas });
+  }
+
+  private createSource(sc: SourceConfig, log: ChangeLog): ChangeSource {
+    const logger = this.logger.child({ source: sc.name });
+    if (sc.follow) return new FollowerSource(sc.name, sc.kind);
     switch (sc.kind) {
       case 'postgres':
-        return new PostgresSource(sc, log, this.logger.child({ source: sc.name }));
+        return new PostgresSource(sc, log, logger);
       case 'mysql':
-        return new MysqlSource(sc, log, this.logger.child({ source: sc.name }));
+        return new MysqlSource(sc, log, logger);
+      case 'debezium-kafka':
+        return new DebeziumKafkaSource(sc, log, logger);
     }
   }
 

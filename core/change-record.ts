@@ -75,7 +75,8 @@ export interface TruncatePart {
 export interface SchemaPart {
   readonly kind: 'schema';
   readonly table: string;
-  readonly connector: 'postgresql' | 'mysql';
+  /** Debezium's connector name: `postgresql`, `mysql`, or (from Debezium topics) `mariadb`, `sqlserver`... */
+  readonly connector: 'postgresql' | 'mysql' | (string & {});
   readonly sourceDb: string;
   readonly sourceSchema: string;
   readonly sourceTable: string;

@@ -20,6 +20,8 @@ const postgresSource = z
     publication: identifier.optional(),
     /** What to do when the server has invalidated the slot (wal_status = lost). */
     onSlotLost: z.enum(['fail', 'resnapshot']).default('fail'),
+    /** Only apply this source's Kafka log, written by another Sluice: a query replica. */
+    follow: z.boolean().default(false),
   })
   .strict();
 
@@ -35,10 +37,44 @@ const mysqlSource = z
     serverId: z.number().int().min(1).max(4294967295).optional(),
     /** What to do when the binlog to resume from has been purged. */
     onBinlogPurged: z.enum(['fail', 'resnapshot']).default('fail'),
+    /** Only apply this source's Kafka log, written by another Sluice: a query replica. */
+    follow: z.boolean().default(false),
   })
   .strict();
 
-const source = z.discriminatedUnion('kind', [postgresSource, mysqlSource]);
+/** How to reach a Kafka (or Redpanda) cluster: shared by the Kafka log and Debezium sources. */
+const kafkaConnection = {
+  brokers: z.array(z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'must be "host:port"')).min(1, 'list at least one broker'),
+  clientId: z.string().min(1).default('sluice'),
+  /** true: TLS with the system's CAs; or PEM files for a private CA and client certificates. */
+  ssl: z
+    .union([
+      z.boolean(),
+      z.object({ caFile: z.string().optional(), certFile: z.string().optional(), keyFile: z.string().optional(), rejectUnauthorized: z.boolean().default(true) }).strict(),
+    ])
+    .default(false),
+  sasl: z
+    .object({ mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']), username: z.string().min(1), password: z.string() })
+    .strict()
+    .optional(),
+  connectionTimeoutMs: z.number().int().positive().default(5_000),
+};
+
+const debeziumKafkaSource = z
+  .object({
+    name: identifier,
+    kind: z.literal('debezium-kafka'),
+    ...kafkaConnection,
+    /** Debezium's data topics, e.g. "dbserver1.inventory.customers". */
+    topics: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a Kafka topic name')).min(1, 'list at least one topic'),
+    /** Consumer group; Sluice keeps its own offsets in the log, the group is for monitoring. */
+    group: z.string().min(1).optional(),
+    /** Only apply this source's Kafka log, written by another Sluice: a query replica. */
+    follow: z.boolean().default(false),
+  })
+  .strict();
+
+const source = z.discriminatedUnion('kind', [postgresSource, mysqlSource, debeziumKafkaSource]);
 
 const embeddedLog = z
   .object({
@@ -52,10 +88,22 @@ const embeddedLog = z
   })
   .strict();
 
+const kafkaLog = z
+  .object({
+    kind: z.literal('kafka'),
+    ...kafkaConnection,
+    /** Topics are `<prefix>.<source>.<schema>.<table>` (Debezium's naming) plus `<prefix>.<source>.log`. */
+    topicPrefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('sluice'),
+    /** Replication factor for topics Sluice creates; -1 takes the broker's default. */
+    replicationFactor: z.number().int().min(-1).default(-1),
+    retentionMs: z.number().int().positive().nullable().default(null),
+  })
+  .strict();
+
 const configSchema = z
   .object({
     sources: z.array(source).min(1, 'configure at least one source'),
-    log: embeddedLog.prefault({ kind: 'embedded' }),
+    log: z.discriminatedUnion('kind', [embeddedLog, kafkaLog]).prefault({ kind: 'embedded' }),
     /** Folder of `<name>.sql` model files, each kept current as table `models.<name>`. */
     models: z.string().min(1).nullable().default(null),
     store: z
@@ -96,6 +144,9 @@ const configSchema = z
     cfg.sources.forEach((s, i) => {
       if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name "${s.name}"` });
       seen.add(s.name);
+      if (s.follow && cfg.log.kind !== 'kafka') {
+        ctx.addIssue({ code: 'custom', path: ['sources', i, 'follow'], message: 'following needs a shared log: set log.kind to "kafka"' });
+      }
       if (['main', 'models', 'sluice', 'memory', 'pg_catalog', 'information_schema', 'system', 'temp'].includes(s.name) || s.name.startsWith('_sluice')) {
         ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `"${s.name}" is reserved` });
       }
@@ -106,6 +157,11 @@ export type SluiceConfig = z.output<typeof configSchema>;
 export type SourceConfig = SluiceConfig['sources'][number];
 export type PostgresSourceConfig = z.output<typeof postgresSource>;
 export type MysqlSourceConfig = z.output<typeof mysqlSource>;
+export type DebeziumKafkaSourceConfig = z.output<typeof debeziumKafkaSource>;
+export type KafkaLogConfig = z.output<typeof kafkaLog>;
+export type EmbeddedLogConfig = z.output<typeof embeddedLog>;
+/** How to reach a Kafka cluster, as the log and the Debezium source both configure it. */
+export type KafkaConnectionConfig = Pick<KafkaLogConfig, 'brokers' | 'clientId' | 'ssl' | 'sasl' | 'connectionTimeoutMs'>;
 
 /** `sources[0].url` style path, as users see it in their file. */
 function formatPath(path: readonly PropertyKey[]): string {
@@ -131,7 +187,7 @@ export function validateConfig(raw: unknown, baseDir = process.cwd()): Readonly<
     throw new SluiceError('SLUICE_CONFIG_INVALID', `invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const cfg = result.data;
-  cfg.log.dir = resolve(baseDir, cfg.log.dir);
+  if (cfg.log.kind === 'embedded') cfg.log.dir = resolve(baseDir, cfg.log.dir);
   cfg.store.path = resolve(baseDir, cfg.store.path);
   if (cfg.models) cfg.models = resolve(baseDir, cfg.models);
   return deepFreeze(cfg);

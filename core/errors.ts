@@ -28,6 +28,13 @@ export const ErrorCodes = {
   SLUICE_MYSQL_TABLE_MISSING: { status: 500, retriable: false },
   SLUICE_MYSQL_STREAM: { status: 503, retriable: true },
 
+  SLUICE_KAFKA_UNREACHABLE: { status: 503, retriable: true },
+  SLUICE_KAFKA_LOG: { status: 500, retriable: true },
+  SLUICE_KAFKA_CONFIG: { status: 500, retriable: false },
+
+  // A Kafka message that is not a Debezium message Sluice can read; names topic/partition@offset and the field.
+  SLUICE_DEBEZIUM_MESSAGE: { status: 500, retriable: false },
+
   SLUICE_STORE_APPLY: { status: 500, retriable: false },
   SLUICE_STORE_OPEN: { status: 500, retriable: false },
 

@@ -37,6 +37,21 @@ describe('sluice command', () => {
     expect(s.err()).toContain('api.port:');
   });
 
+  // A closed local port: nothing listens, so this is an unreachable broker, not a fake one.
+  it.each([
+    ['the Kafka log', { sources: [{ name: 'shop', kind: 'postgres', url: 'postgres://postgres@127.0.0.1:5432/postgres', tables: ['t'] }], log: { kind: 'kafka', brokers: ['127.0.0.1:1'] } }],
+    ['a Debezium source', { sources: [{ name: 'dbz', kind: 'debezium-kafka', brokers: ['127.0.0.1:1'], topics: ['db.public.t'] }] }],
+  ])('fails fast when %s cannot reach Kafka, naming Kafka and the brokers', async (_what, config) => {
+    const file = join(dir, `kafka-${_what.length}.json`);
+    writeFileSync(file, JSON.stringify({ ...config, store: { path: join(dir, `kafka-${_what.length}.duckdb`) }, api: { port: 0, pgPort: 0 } }));
+    const started = Date.now();
+    const s = sluice(['run', '--config', file]);
+    expect(await s.exit).toBe(1);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(s.err()).toContain('SLUICE_KAFKA_UNREACHABLE');
+    expect(s.err()).toContain('cannot reach Kafka at 127.0.0.1:1');
+  });
+
   it('says what is wrong with an unreadable config or unknown command', async () => {
     const missing = sluice(['run', '--config', join(dir, 'nope.json')]);
     expect(await missing.exit).toBe(1);

@@ -84,6 +84,17 @@ describe('configuration', () => {
     const cfg = loadConfigFile(new URL('../deploy/sluice.compose.yaml', import.meta.url).pathname);
     expect(cfg.sources[0]).toMatchObject({ name: 'shop', kind: 'postgres' });
     expect(cfg.api.host).toBe('0.0.0.0');
+    expect(cfg.log).toMatchObject({ kind: 'kafka', brokers: ['redpanda:9092'], topicPrefix: 'sluice' });
+  });
+
+  it.each([
+    [{ log: { kind: 'kafka', brokers: [] } }, 'log.brokers: list at least one broker'],
+    [{ log: { kind: 'kafka', brokers: ['kafka'] } }, 'log.brokers[0]: must be "host:port"'],
+    [{ log: { kind: 'kafka', brokers: ['k:9092'], sasl: { mechanism: 'gssapi', username: 'u', password: 'p' } } }, 'log.sasl.mechanism'],
+    [{ sources: [{ name: 'dbz', kind: 'debezium-kafka', brokers: ['k:9092'], topics: [] }] }, 'sources[0].topics: list at least one topic'],
+    [{ sources: [{ ...good.sources[0], follow: true }] }, 'sources[0].follow: following needs a shared log'],
+  ])('names the bad Kafka setting: %j', (patch, message) => {
+    expect(() => validateConfig({ ...good, ...patch })).toThrow(message);
   });
 
   it.each([

@@ -1,0 +1,41 @@
+import type { Message } from 'kafkajs';
+import { type SchemaPart, decodeRecord } from '../../change-record.js';
+import { toEnvelopes } from '../../envelope.js';
+
+/** Debezium's topic name for a table: `<prefix>.<source>.<schema>.<table>`. */
+export function tableTopic(prefix: string, source: string, spec: SchemaPart): string {
+  return `${prefix}.${source}.${spec.sourceSchema}.${spec.sourceTable}`;
+}
+
+/**
+ * The Debezium change events of log records, grouped by table topic, as a Debezium connector
+ * with the JSON converter (schemas disabled) would write them: keyed by the primary key as a
+ * JSON object, the envelope as the value, and a tombstone after each delete so compacted topics
+ * forget the row. Tables without a key (REPLICA IDENTITY FULL) get a null key, as in Debezium.
+ * `schemas` carries each table's shape across calls; schema parts update it on the way.
+ */
+export function debeziumMessages(prefix: string, source: string, payloads: readonly Buffer[], schemas: Map<string, SchemaPart>): Map<string, Message[]> {
+  const byTopic = new Map<string, Message[]>();
+  for (const payload of payloads) {
+    const record = decodeRecord(payload);
+    for (const event of toEnvelopes(record, schemas)) {
+      const spec = schemas.get(tableOf(event.source.schema, event.source.table, schemas));
+      if (!spec) continue;
+      const topic = tableTopic(prefix, source, spec);
+      const row = event.after ?? event.before;
+      const keyColumns = spec.columns.filter((c) => c.key);
+      const key = row && keyColumns.length ? JSON.stringify(Object.fromEntries(keyColumns.map((c) => [c.name, row[c.name]]))) : null;
+      const list = byTopic.get(topic) ?? [];
+      list.push({ key, value: JSON.stringify(event) });
+      if (event.op === 'd' && key !== null) list.push({ key, value: null });
+      byTopic.set(topic, list);
+    }
+  }
+  return byTopic;
+}
+
+/** The replica table a Debezium source block names (the map is keyed by replica table name). */
+function tableOf(schema: string, table: string, schemas: Map<string, SchemaPart>): string {
+  for (const [name, spec] of schemas) if (spec.sourceSchema === schema && spec.sourceTable === table) return name;
+  return table;
+}
