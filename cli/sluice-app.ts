@@ -98,9 +98,14 @@ export class SluiceApp {
   private async openLog(source: string): Promise<ChangeLog> {
     const c = this.config.log;
     if (c.kind === 'embedded') return EmbeddedLog.open({ ...c, dir: join(c.dir, source), logger: this.logger });
+    return KafkaLog.open({ config: c, source, logger: this.logger, schemas: await this.storedSchemas(source) });
+  }
+
+  /** The shapes of a source's replicas as the store holds them, by replica table name. */
+  private async storedSchemas(source: string): Promise<Map<string, SchemaPart>> {
     const schemas = new Map<string, SchemaPart>();
     for (const t of await this.storeInstance!.tableInfos()) if (t.source === source) schemas.set(t.table, t.spec);
-    return KafkaLog.open({ config: c, source, logger: this.logger, schemas });
+    return schemas;
   }
 
   private createSource(sc: SourceConfig, log: ChangeLog): ChangeSource {
@@ -112,7 +117,7 @@ export class SluiceApp {
       case 'mysql':
         return new MysqlSource(sc, log, logger);
       case 'debezium-kafka':
-        return new DebeziumKafkaSource(sc, log, logger);
+        return new DebeziumKafkaSource(sc, log, logger, () => this.storedSchemas(sc.name));
     }
   }
 
@@ -198,10 +203,7 @@ export class SluiceApp {
     if (!runtime) throw new SluiceError('SLUICE_NOT_FOUND', `no source named "${source}"`);
     const { log } = runtime;
     const start = Math.max(from, log.startOffset);
-    const schemas = new Map<string, SchemaPart>();
-    for (const t of await this.storeInstance!.tableInfos()) {
-      if (t.source === source) schemas.set(t.table, t.spec);
-    }
+    const schemas = await this.storedSchemas(source);
     const records = start < log.endOffset ? (await log.read(start, 4 * 1024 * 1024)).slice(0, limit) : [];
     return {
       records: records.map((r) => {

@@ -625,6 +625,15 @@ describe('the batch decoder the debezium-kafka source calls', () => {
     expect(batch.decode('mysql-server-1.transaction', 0, [{ offset: '0', key: null, value: Buffer.from('{"status":"BEGIN","id":"x","ts_ms":1}') }])).toEqual([]);
   });
 
+  it('learns what the store holds after construction', () => {
+    const batch = new DebeziumBatchDecoder('dbz');
+    const truncate = message(load('pg-truncate'));
+    expect(batch.decode(truncate.topic, 0, [truncate])).toEqual([]);
+    expect(batch.last?.skipped).toBe(1);
+    batch.setStored(new Set(['customers']));
+    expect(partsOf(batch.decode(truncate.topic, 0, [truncate])[0]).parts.map((p) => p.kind)).toEqual(['truncate']);
+  });
+
   it('skips bad messages only when told to', () => {
     const good = message(load('mysql-create'));
     const bad = { offset: '1', key: null, value: Buffer.from('not json') };

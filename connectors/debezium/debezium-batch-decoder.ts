@@ -1,4 +1,4 @@
-import type { SourcePosition } from '../../core/change-record.js';
+import type { SchemaPart, SourcePosition } from '../../core/change-record.js';
 import { type SluiceError, isSluiceError } from '../../core/errors.js';
 import { DebeziumDecoder, type DecoderOptions } from './message-decoder.js';
 import { type BuiltRecord, DebeziumRecordBuilder, type RecordBuilderOptions } from './record-builder.js';
@@ -26,13 +26,23 @@ export interface BatchDecoderOptions extends Omit<RecordBuilderOptions, 'source'
  */
 export class DebeziumBatchDecoder {
   private readonly decoder: DebeziumDecoder;
-  private readonly builder: DebeziumRecordBuilder;
+  private builder: DebeziumRecordBuilder;
   /** Details of the last batch decoded: offsets covered, counts (for status and metrics). */
   last: BuiltRecord | null = null;
 
-  constructor(source: string, private readonly options: BatchDecoderOptions = {}) {
+  constructor(private readonly source: string, private readonly options: BatchDecoderOptions = {}) {
     this.decoder = new DebeziumDecoder(options);
     this.builder = new DebeziumRecordBuilder({ ...options, source });
+  }
+
+  /**
+   * What the store holds for this source, once known (ChangeSource.start's `storedTables`, and
+   * for topics without schemas the shapes from DuckDbStore.tableInfos() of this source). Call it
+   * between batches: table shapes are sent again with the next batch, which the store ignores
+   * when they did not change.
+   */
+  setStored(tables: ReadonlySet<string>, schemas?: ReadonlyMap<string, SchemaPart>): void {
+    this.builder = new DebeziumRecordBuilder({ ...this.options, source: this.source, storedTables: tables, ...(schemas ? { storedSchemas: schemas } : {}) });
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { SourcePosition } from '../../core/change-record.js';
+import type { SchemaPart, SourcePosition } from '../../core/change-record.js';
 import type { DebeziumKafkaSourceConfig } from '../../core/config.js';
 import { SluiceError, messageOf } from '../../core/errors.js';
 import { assertReachable, kafkaClient } from '../../core/kafka/kafka-client.js';
@@ -33,13 +33,16 @@ export class DebeziumKafkaSource implements ChangeSource {
     private readonly config: DebeziumKafkaSourceConfig,
     private readonly log: ChangeLog,
     private readonly logger: Logger,
+    /** The replicas' shapes as the store has them: topics without schemas are typed by them. */
+    private readonly storedSchemas: () => Promise<ReadonlyMap<string, SchemaPart>>,
   ) {
     this.name = config.name;
     this.tracker = new SourceTracker(config.name, 'debezium-kafka', logger);
     this.decoder = new DebeziumBatchDecoder(config.name);
   }
 
-  async start(): Promise<void> {
+  async start(storedTables: ReadonlySet<string>): Promise<void> {
+    this.decoder.setStored(storedTables, await this.storedSchemas());
     const kafka = kafkaClient(this.config, this.logger);
     this.kafka = kafka;
     await assertReachable(this.config, this.logger, `source "${this.name}"`);
