@@ -188,9 +188,17 @@ export function validateConfig(raw: unknown, baseDir = process.cwd()): Readonly<
   }
   const cfg = result.data;
   if (cfg.log.kind === 'embedded') cfg.log.dir = resolve(baseDir, cfg.log.dir);
+  else resolveSslFiles(cfg.log.ssl, baseDir);
+  for (const s of cfg.sources) if (s.kind === 'debezium-kafka') resolveSslFiles(s.ssl, baseDir);
+  if (cfg.api.tls) cfg.api.tls = { certFile: resolve(baseDir, cfg.api.tls.certFile), keyFile: resolve(baseDir, cfg.api.tls.keyFile) };
   cfg.store.path = resolve(baseDir, cfg.store.path);
   if (cfg.models) cfg.models = resolve(baseDir, cfg.models);
   return deepFreeze(cfg);
+}
+
+function resolveSslFiles(ssl: KafkaConnectionConfig['ssl'], baseDir: string): void {
+  if (typeof ssl === 'boolean') return;
+  for (const k of ['caFile', 'certFile', 'keyFile'] as const) if (ssl[k]) ssl[k] = resolve(baseDir, ssl[k]);
 }
 
 export function loadConfigFile(file: string): Readonly<SluiceConfig> {
