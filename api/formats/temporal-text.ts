@@ -3,6 +3,7 @@
  * 03:04:05.5`, `0044-03-15 (BC)`, `infinity`), computed with integer arithmetic: the node API's
  * own formatting builds a BigInt and a Date per value, which dominates a large export.
  */
+import { civilFromDays } from '../../core/civil-date.js';
 
 const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
 const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
@@ -35,16 +36,7 @@ export function dateText(days: number): string {
 function computeDateText(days: number): string {
   if (days === DATE_INFINITY) return 'infinity';
   if (days === -DATE_INFINITY) return '-infinity';
-  // Civil date from a day count (H. Hinnant's days_from_civil, inverted), exact for any int32.
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const { year, month, day } = civilFromDays(days);
   // There is no year 0: astronomical year 0 is 1 BC.
   const shown = year > 0 ? year : 1 - year;
   const y = shown < 1000 ? String(shown).padStart(4, '0') : String(shown);

@@ -3,6 +3,7 @@
  * as the text DuckDB parses. Arithmetic is on BigInt: nanosecond timestamps do not fit a double,
  * and dates far from the epoch (or before year 1) must not go through JS Date.
  */
+import { civilFromDays } from '../../core/civil-date.js';
 
 const US_PER_DAY = 86_400_000_000n;
 
@@ -15,22 +16,9 @@ function floorDiv(a: bigint, b: bigint): bigint {
   return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
-/** Proleptic Gregorian date of a day number (days since 1970-01-01), as Hinnant's civil_from_days. */
-function civil(days: number): { y: number; m: number; d: number } {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return { y: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d };
-}
-
 /** `YYYY-MM-DD`, or DuckDB's `YYYY-MM-DD (BC)` for years before 1 (year 0 is 1 BC). */
 export function dateText(days: number): string {
-  const { y, m, d } = civil(days);
+  const { year: y, month: m, day: d } = civilFromDays(days);
   return y > 0 ? `${pad(y, 4)}-${pad(m)}-${pad(d)}` : `${pad(1 - y, 4)}-${pad(m)}-${pad(d)} (BC)`;
 }
 
