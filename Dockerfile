@@ -15,6 +15,8 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
+# The web console's static files, read by dist/api/console at ../../../api/console/static.
+COPY --from=build /app/api/console/static api/console/static
 COPY package.json ./
 EXPOSE 8080 6875
 VOLUME /data

@@ -1,6 +1,9 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { type SluiceError, isSluiceError } from '../core/errors.js';
+import type { QueryObserver } from '../core/metrics.js';
+import { registerConsole } from './console/console-routes.js';
+import { type MetricsEndpoint, registerMetricsRoute } from './rest/metrics-route.js';
 import { registerOpenApi } from './rest/openapi.js';
 import { packageVersion } from './rest/package-version.js';
 import { type QueryService, registerQueryRoute } from './rest/query-route.js';
@@ -33,6 +36,8 @@ export interface ApiOptions {
   readonly maxRows: number;
   readonly logger: Logger;
   readonly bodyLimit?: number;
+  /** GET /metrics, and query timings from /v1/query; without it neither exists. */
+  readonly metrics?: MetricsEndpoint & QueryObserver;
 }
 
 function errorBody(code: string, message: string): object {
@@ -76,8 +81,10 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
 
   await registerOpenApi(app, packageVersion());
 
+  registerConsole(app);
   app.get('/health', documented('Liveness: {"status":"ok"}', 'meta'), async () => ({ status: 'ok' }));
   registerQueryRoute(app, o);
+  if (o.metrics) registerMetricsRoute(app, o.metrics);
   app.get('/v1/tables', documented('Every replica: rows, source table, source position, last commit, lag', 'status'), async () => ({ tables: await o.status.tables() }));
   app.get('/v1/sources', documented('Every source: state, positions, snapshot progress, log offsets, lag', 'status'), async () => ({ sources: await o.status.sources() }));
   app.get('/v1/models', documented('The model DAG: each model\'s state, rows and lag, and the last rebuild', 'status'), async () => o.models.list());

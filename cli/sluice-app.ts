@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server.js';
@@ -10,10 +11,11 @@ import { SluiceError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ChangeLog } from '../core/log/change-log.js';
 import { EmbeddedLog } from '../core/log/embedded-log.js';
+import { Metrics, type SourceSample } from '../core/metrics.js';
 import { KafkaLog } from '../core/log/kafka/kafka-log.js';
 import { DebeziumKafkaSource } from '../connectors/debezium/debezium-kafka-source.js';
 import { FollowerSource } from '../core/follower-source.js';
-import type { ChangeSource } from '../core/source.js';
+import type { ChangeSource, SourceStatus } from '../core/source.js';
 import { SourcePipeline } from '../core/source-pipeline.js';
 import { qualified } from '../core/sql.js';
 import { DuckDbStore } from '../olap/duckdb-store.js';
@@ -38,6 +40,7 @@ export class SluiceApp {
   private engine: QueryEngine | null = null;
   private api: FastifyInstance | null = null;
   private pg: PgServer | null = null;
+  private metrics: Metrics | null = null;
 
   constructor(private readonly config: Readonly<SluiceConfig>, private readonly logger: Logger) {}
 
@@ -53,10 +56,13 @@ export class SluiceApp {
       this.engine = new QueryEngine(() => this.storeInstance!.connect(), {
         memoryLimitHint: memory ? `store.memoryLimit = ${memory}, shared by all queries` : "DuckDB's default, 80% of RAM; set store.memoryLimit",
       });
+      const metrics = new Metrics({ sources: () => this.metricsSample(), storeBytes: () => this.storeBytes() });
+      this.metrics = metrics;
       for (const sc of this.config.sources) {
         const log = await this.openLog(sc.name);
         const source = this.createSource(sc, log);
         const pipeline = new SourcePipeline(source, log, this.storeInstance, this.logger, this.config.pipeline.maxBatchBytes);
+        pipeline.onApplied((records, visibleAt, applyMs) => metrics.observeBatch(sc.name, records, visibleAt, applyMs));
         this.runtimes.push({ source, log, pipeline });
         // The pipeline first, so the source learns what the store already committed before it streams.
         await pipeline.start();
@@ -74,6 +80,7 @@ export class SluiceApp {
         queryTimeoutMs: this.config.api.queryTimeoutMs,
         maxRows: this.config.api.maxRows,
         logger: this.logger,
+        metrics,
       });
       await this.api.listen({ host: this.config.api.host, port: this.config.api.port });
       this.pg = await PgServer.start({
@@ -84,6 +91,7 @@ export class SluiceApp {
         queryTimeoutMs: this.config.api.queryTimeoutMs,
         tls: this.config.api.tls,
         logger: this.logger,
+        metrics,
       });
       // New or changed model definitions: rebuild everything from the log, in the background.
       if (this.storeInstance.modelsChangedAtOpen) this.rebuildModels();
@@ -136,6 +144,11 @@ export class SluiceApp {
     return this.runtimes.find((r) => r.source.name === source)?.pipeline;
   }
 
+  /** The sources' own status, without touching the store: cheap enough to poll for a progress bar. */
+  sourceStatuses(): SourceStatus[] {
+    return this.runtimes.map((r) => r.source.status());
+  }
+
   async sourcesStatus(): Promise<object[]> {
     const tables = await this.storeInstance!.tableInfos();
     return this.runtimes.map(({ source, pipeline }) => {
@@ -150,6 +163,31 @@ export class SluiceApp {
         lagMs: p.appliedOffset < p.logEndOffset && lastCommit > 0 ? Date.now() - lastCommit : 0,
       };
     });
+  }
+
+  /** The per-source gauges of /metrics, computed as /v1/sources computes them. */
+  private async metricsSample(): Promise<SourceSample[]> {
+    const statuses = (await this.sourcesStatus()) as { name: string; state: SourceSample['state']; lagMs: number; log: { endOffset: number; appliedOffset: number } }[];
+    return statuses.map((s) => ({
+      name: s.name,
+      state: s.state,
+      lagMs: s.lagMs,
+      logEndOffset: s.log.endOffset,
+      appliedOffset: s.log.appliedOffset,
+      logBytes: this.runtimes.find((r) => r.source.name === s.name)?.log.sizeBytes() ?? 0,
+    }));
+  }
+
+  /** The store's database file and its WAL (absent once checkpointed). */
+  private storeBytes(): number {
+    const size = (path: string) => {
+      try {
+        return statSync(path).size;
+      } catch {
+        return 0;
+      }
+    };
+    return size(this.config.store.path) + size(`${this.config.store.path}.wal`);
   }
 
   async tablesStatus(): Promise<object[]> {

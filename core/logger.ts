@@ -7,13 +7,14 @@ export type { Logger };
  * Passwords never reach a log line: URLs are redacted where they are logged, and these paths
  * are censored as a second guard.
  */
-export function createLogger(level: string): Logger {
+export function createLogger(level: string, destination: { write(line: string): unknown } = pino.destination(2)): Logger {
   return pino(
     {
       level,
       base: { service: 'sluice' },
       redact: { paths: ['url', '*.url', 'password', '*.password', 'config.sources[*].url'], censor: '***' },
     },
-    pino.destination(2),
+    // The CLI passes its own stderr writer on a terminal, to keep log lines off its progress bar.
+    destination,
   );
 }

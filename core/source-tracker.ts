@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { type ErrorCode, SluiceError, messageOf } from './errors.js';
-import type { SourceState, SourceStatus } from './source.js';
+import type { SnapshotProgress, SourceState, SourceStatus } from './source.js';
 
 /** What a connector's stream reports as it goes. */
 export interface StreamCallbacks {
@@ -18,7 +18,7 @@ export class SourceTracker implements StreamCallbacks {
   error: SluiceError | null = null;
   lastLogged: string | null = null;
   acknowledged: string | null = null;
-  snapshot: { tablesDone: number; tablesTotal: number; rows: number } | null = null;
+  snapshot: SnapshotProgress | null = null;
 
   constructor(
     private readonly name: string,
@@ -39,10 +39,13 @@ export class SourceTracker implements StreamCallbacks {
     this.error = e;
   }
 
-  /** Starts a snapshot's progress count; the object is updated in place by the copy. */
-  startSnapshot(tablesTotal: number): { tablesDone: number; tablesTotal: number; rows: number } {
+  /**
+   * Starts a snapshot's progress count; the object is updated in place by the copy, which also
+   * fills `rowsTotal` once it has read the tables' row estimates (null until then, or unknown).
+   */
+  startSnapshot(tablesTotal: number): SnapshotProgress {
     this.state = 'snapshotting';
-    this.snapshot = { tablesDone: 0, tablesTotal, rows: 0 };
+    this.snapshot = { tablesDone: 0, tablesTotal, rows: 0, rowsTotal: null };
     return this.snapshot;
   }
 

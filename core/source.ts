@@ -11,7 +11,20 @@ export interface SourceStatus {
   /** Last position acknowledged to the source (only ever one the store has committed). */
   readonly acknowledged: string | null;
   readonly error: { readonly code: string; readonly message: string } | null;
-  readonly snapshot: { readonly tablesDone: number; readonly tablesTotal: number; readonly rows: number } | null;
+  readonly snapshot: Readonly<SnapshotProgress> | null;
+}
+
+/** A snapshot's progress, updated in place by the copy. */
+export interface SnapshotProgress {
+  tablesDone: number;
+  tablesTotal: number;
+  rows: number;
+  /**
+   * Rows the snapshot is expected to copy: the sum of the database's per-table estimates
+   * (Postgres reltuples, MySQL table_rows), so only a guide for a progress bar and an ETA.
+   * Null until the estimates are read, or when the database has none.
+   */
+  rowsTotal: number | null;
 }
 
 /**

@@ -5,8 +5,10 @@
 #               (ALTER SYSTEM + cluster restart).
 #   MariaDB:    row-based binlog with full row image/metadata, via
 #               /etc/mysql/mariadb.conf.d/90-sluice-cdc.cnf (+ server restart).
+#   chromium:   Debian's chromium at /usr/bin/chromium, for the web console's end-to-end
+#               tests (test tools cannot download their own browsers on these machines).
 #
-# Usage: prepare-services.sh [postgres] [mariadb]   (no argument: both)
+# Usage: prepare-services.sh [postgres] [mariadb] [chromium]   (no argument: all three)
 #
 # Idempotent: a second run finds everything in place and does nothing.
 # Silent when there is nothing to do; prints one line per action to stderr.
@@ -201,13 +203,30 @@ expire_logs_days    = 2
     || die "MariaDB binlog settings are '$current' after restart, expected '1 ROW FULL FULL'"
 }
 
-# Arguments name the services to prepare (postgres, mariadb); none means both.
+# ---------------------------------------------------------------------------
+# Chromium (for test/console.e2e.test.ts, driven by playwright-core)
+# ---------------------------------------------------------------------------
+CHROMIUM=/usr/bin/chromium
+
+prepare_chromium() {
+  [[ -x "$CHROMIUM" ]] && return 0
+  log "installing Debian's chromium (apt-get install chromium)"
+  export DEBIAN_FRONTEND=noninteractive
+  # A fresh machine may have no package lists yet; refresh them only if the install fails.
+  apt-get install -y -q chromium >/dev/null \
+    || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } \
+    || die "could not install chromium with apt-get"
+  [[ -x "$CHROMIUM" ]] || die "chromium installed but $CHROMIUM is missing"
+}
+
+# Arguments name what to prepare (postgres, mariadb, chromium); none means all.
 services=("$@")
-[[ ${#services[@]} -gt 0 ]] || services=(postgres mariadb)
+[[ ${#services[@]} -gt 0 ]] || services=(postgres mariadb chromium)
 for service in "${services[@]}"; do
   case "$service" in
     postgres) prepare_postgres ;;
     mariadb) prepare_mariadb ;;
-    *) die "unknown service '$service' (expected postgres or mariadb)" ;;
+    chromium) prepare_chromium ;;
+    *) die "unknown service '$service' (expected postgres, mariadb or chromium)" ;;
   esac
 done

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { SluiceError, isSluiceError, messageOf } from '../../core/errors.js';
+import type { QueryObserver } from '../../core/metrics.js';
 import type { QuerySession } from '../../olap/query/query-session.js';
 import { BackendWriter } from './backend-writer.js';
 import { type Frame, BodyReader, FrameReader } from './frame-reader.js';
@@ -18,6 +19,7 @@ export interface PgConnectionOptions {
   readonly openSession: () => Promise<QuerySession>;
   readonly dialect: PgDialect;
   readonly queryTimeoutMs: number;
+  readonly metrics?: QueryObserver;
   readonly tls: SecureContext | null;
   readonly logger: Logger;
   /** Registers the connection for CancelRequests; returns its process id and secret. */
@@ -130,7 +132,7 @@ export class PgConnection {
     const key = this.o.register(this);
     this.pid = key.pid;
     const info: PgSessionInfo = { user, database, setting: (n) => safeSetting(settings, n), backendPid: key.pid };
-    this.runner = new QueryRunner(session, this.w, settings, info, this.o.dialect, this.o.queryTimeoutMs, () => this.flush(), this.o.logger);
+    this.runner = new QueryRunner(session, this.w, settings, info, this.o.dialect, this.o.queryTimeoutMs, () => this.flush(), this.o.logger, this.o.metrics);
     await this.runner.applySearchPath();
     this.w.authenticationOk();
     for (const [k, v] of settings.reported()) this.w.parameterStatus(k, v);

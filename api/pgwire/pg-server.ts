@@ -4,6 +4,7 @@ import { type AddressInfo, type Server, type Socket, createServer } from 'node:n
 import { type SecureContext, createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import { SluiceError, messageOf } from '../../core/errors.js';
+import type { QueryObserver } from '../../core/metrics.js';
 import type { QuerySession } from '../../olap/query/query-session.js';
 import { PgConnection } from './pg-connection.js';
 import type { PgDialect } from './pg-dialect.js';
@@ -17,6 +18,7 @@ export interface PgServerOptions {
   /** PEM files; without them an SSLRequest is answered 'N' and clients fall back to plain TCP. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   readonly logger: Logger;
+  readonly metrics?: QueryObserver;
 }
 
 /** The Postgres-protocol door: accepts connections and routes CancelRequests to their session. */
@@ -58,6 +60,7 @@ export class PgServer {
       openSession: this.o.openSession,
       dialect: this.o.dialect,
       queryTimeoutMs: this.o.queryTimeoutMs,
+      metrics: this.o.metrics,
       tls: this.tls,
       logger: this.logger,
       register: (conn) => {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { SluiceError, isSluiceError, messageOf } from '../../core/errors.js';
+import type { QueryObserver } from '../../core/metrics.js';
 import type { QuerySession } from '../../olap/query/query-session.js';
 import type { QueryStream } from '../../olap/query/query-stream.js';
 import type { BackendWriter } from './backend-writer.js';
@@ -26,6 +27,8 @@ export class QueryRunner {
   private txn: 'I' | 'T' | 'E' = 'I';
   private skipToSync = false;
   private abort = new AbortController();
+  /** When each portal's query started executing, for the query-time histogram. */
+  private readonly startedAt = new WeakMap<Portal, number>();
 
   constructor(
     private readonly session: QuerySession,
@@ -36,6 +39,7 @@ export class QueryRunner {
     private readonly queryTimeoutMs: number,
     private readonly flush: () => Promise<void>,
     private readonly logger: Logger,
+    private readonly metrics?: QueryObserver,
   ) {}
 
   cancel(): void {
@@ -63,16 +67,24 @@ export class QueryRunner {
     const command = parseSessionCommand(sql);
     this.checkTransaction(command);
     if (command) return this.runCommand(command, true);
-    const prepared = await this.prepareQuery(sql);
+    // Timed from before planning, so bad SQL counts as an error too.
+    const started = performance.now();
+    let ok = false;
     try {
-      const stream = await prepared.execute([], this.limits());
-      const codecs = stream.columns.map((c) => codecFor(c.type));
-      const binary = codecs.map(() => false);
-      this.w.rowDescription(fieldDescriptions(stream.columns.map((c) => c.name), codecs, binary));
-      const rows = await this.pumpRows(stream, codecs, binary, { chunk: null, cols: [], offset: 0 }, 0);
-      this.w.commandComplete(`SELECT ${rows.sent}`);
+      const prepared = await this.prepareQuery(sql);
+      try {
+        const stream = await prepared.execute([], this.limits());
+        const codecs = stream.columns.map((c) => codecFor(c.type));
+        const binary = codecs.map(() => false);
+        this.w.rowDescription(fieldDescriptions(stream.columns.map((c) => c.name), codecs, binary));
+        const rows = await this.pumpRows(stream, codecs, binary, { chunk: null, cols: [], offset: 0 }, 0);
+        this.w.commandComplete(`SELECT ${rows.sent}`);
+        ok = true;
+      } finally {
+        prepared.close();
+      }
     } finally {
-      prepared.close();
+      this.metrics?.observeQuery('pgwire', (performance.now() - started) / 1000, ok);
     }
   }
 
@@ -169,11 +181,19 @@ export class QueryRunner {
         return;
       }
       this.checkTransaction(null);
-      await this.start(portal);
-      const { sent, more } = await this.pumpRows(portal.stream!, portal.codecs!, portal.binary!, portal, maxRows);
-      portal.rows += sent;
-      if (more) this.w.empty('s');
-      else this.w.commandComplete(`SELECT ${portal.rows}`);
+      try {
+        await this.start(portal);
+        const { sent, more } = await this.pumpRows(portal.stream!, portal.codecs!, portal.binary!, portal, maxRows);
+        portal.rows += sent;
+        if (more) this.w.empty('s');
+        else {
+          this.w.commandComplete(`SELECT ${portal.rows}`);
+          this.observeQuery(portal, true);
+        }
+      } catch (e) {
+        this.observeQuery(portal, false);
+        throw e;
+      }
     } catch (e) {
       this.failExtended(e);
     }
@@ -221,6 +241,17 @@ export class QueryRunner {
     return this.session.prepare(t.sql);
   }
 
+  /**
+   * An extended-protocol query is timed from its portal's first execution (Describe or Execute)
+   * to its last row, across Executes that fetch it in pieces; Parse errors are not counted.
+   */
+  private observeQuery(portal: Portal, ok: boolean): void {
+    const started = this.startedAt.get(portal);
+    if (started === undefined || !this.metrics) return;
+    this.startedAt.delete(portal);
+    this.metrics.observeQuery('pgwire', (performance.now() - started) / 1000, ok);
+  }
+
   /** DuckDB's name lookup follows the session's search_path; called at start and after SET. */
   async applySearchPath(): Promise<void> {
     await this.dialect.applySearchPath(this.session.conn, this.info);
@@ -228,6 +259,7 @@ export class QueryRunner {
 
   private async start(portal: Portal): Promise<void> {
     if (portal.stream) return;
+    this.startedAt.set(portal, performance.now());
     const st = portal.statement;
     const stream = await st.query!.execute(portal.params, this.limits());
     portal.stream = stream;

@@ -20,6 +20,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         { name: 'query', description: 'SQL over the store' },
         { name: 'status', description: 'Sources, replicas and models' },
         { name: 'meta', description: 'Health and this document' },
+        { name: 'console', description: 'The web console: a page and its script and stylesheet' },
       ],
     },
     // Shared schemas keep their $id as the component name (ErrorBody), not def-0.

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { QueryObserver } from '../../core/metrics.js';
 import type { QueryLimits, QueryStream } from '../../olap/query/query-stream.js';
 import { ArrowEncoder } from '../formats/arrow-encoder.js';
 import { CsvEncoder } from '../formats/csv-encoder.js';
@@ -17,6 +18,7 @@ export interface QueryRouteOptions {
   readonly query: QueryService;
   readonly queryTimeoutMs: number;
   readonly maxRows: number;
+  readonly metrics?: QueryObserver;
 }
 
 interface QueryBody {
@@ -88,7 +90,17 @@ const schema = {
 
 /** POST /v1/query. */
 export function registerQueryRoute(app: FastifyInstance, o: QueryRouteOptions): void {
-  app.post<{ Body: QueryBody }>('/v1/query', { schema }, (req, reply) => runQuery(o, req, reply));
+  app.post<{ Body: QueryBody }>('/v1/query', { schema }, (req, reply) => {
+    const metrics = o.metrics;
+    if (metrics) {
+      // Timed to the end of the response, since results stream: a body cut off midway (CSV,
+      // Arrow) or an error status is an error. A JSON body that ends with an error member is
+      // counted as ok: seeing it would mean parsing what was sent.
+      const started = performance.now();
+      reply.raw.once('close', () => metrics.observeQuery('rest', (performance.now() - started) / 1000, reply.raw.writableFinished && reply.statusCode < 400));
+    }
+    return runQuery(o, req, reply);
+  });
 }
 
 async function runQuery(o: QueryRouteOptions, req: FastifyRequest<{ Body: QueryBody }>, reply: FastifyReply): Promise<FastifyReply> {

@@ -5,6 +5,7 @@ import { snapshotRowsRecord, snapshotSchemaRecord } from '../../core/captured-ta
 import { encodeRecord } from '../../core/change-record.js';
 import { CsvBatchWriter } from '../../core/csv-batch-writer.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
+import type { SnapshotProgress } from '../../core/source.js';
 import { connectMysql, formatBinlogPosition } from './connection.js';
 import { type MysqlTable, describeMysqlTable } from './table-catalog.js';
 import { writeMysqlValue } from './value-writer.js';
@@ -16,7 +17,7 @@ export interface MysqlSnapshotOptions {
   readonly tables: readonly MysqlTable[];
   readonly log: ChangeLog;
   readonly logger: Logger;
-  readonly progress: { tablesDone: number; tablesTotal: number; rows: number };
+  readonly progress: SnapshotProgress;
   readonly signal?: AbortSignal;
   readonly chunkBytes?: number;
   /**
@@ -68,7 +69,8 @@ export async function takeMysqlSnapshot(o: MysqlSnapshotOptions): Promise<string
       await conn.query(`SELECT 1 FROM \`${t.database}\`.\`${t.name}\` LIMIT 0`);
       tables.push(await describeMysqlTable(conn, `${t.database}.${t.name}`, o.defaultDb));
     }
-    o.logger.info({ position }, 'snapshot started');
+    o.progress.rowsTotal = await estimateRows(conn, tables);
+    o.logger.info({ position, rowsTotal: o.progress.rowsTotal }, 'snapshot started');
     await o.log.append([encodeRecord({ kind: 'snapshot-begin', source: o.source, tables: tables.map((t) => t.replicaName), lsn: position })]);
     for (const t of tables) {
       await copyTable(conn, t, o);
@@ -85,6 +87,24 @@ export async function takeMysqlSnapshot(o: MysqlSnapshotOptions): Promise<string
     o.signal?.removeEventListener('abort', onAbort);
     await conn.end().catch(() => undefined);
   }
+}
+
+/**
+ * The rows the copy will read, for progress and ETA only: information_schema's table_rows,
+ * InnoDB's sampled estimate (it can be off by tens of percent). Null when the server has none.
+ */
+async function estimateRows(conn: mysql.Connection, tables: readonly MysqlTable[]): Promise<number | null> {
+  let total = 0;
+  for (const t of tables) {
+    const [rows] = await conn.query<mysql.RowDataPacket[]>(
+      'SELECT table_rows AS n FROM information_schema.tables WHERE table_schema = ? AND table_name = ?',
+      [t.database, t.name],
+    );
+    const n = rows[0]?.n;
+    if (n === null || n === undefined) return null;
+    total += Number(n);
+  }
+  return total;
 }
 
 async function copyTable(conn: mysql.Connection, t: MysqlTable, o: MysqlSnapshotOptions): Promise<void> {

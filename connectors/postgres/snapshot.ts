@@ -8,12 +8,12 @@ import type { ChangeLog } from '../../core/log/change-log.js';
 import { ident } from '../../core/sql.js';
 import { connect } from './connection.js';
 import { type CapturedTable, snapshotRowsRecord, snapshotSchemaRecord } from '../../core/captured-table.js';
+import type { SnapshotProgress } from '../../core/source.js';
 
-export interface SnapshotProgress {
-  tablesDone: number;
-  tablesTotal: number;
-  rows: number;
-}
+/** Tables Postgres has no statistics for are counted when at most this big (a count takes well under a second). */
+const COUNT_UNANALYZED_BYTES = 256 * 1024 * 1024;
+
+export type { SnapshotProgress };
 
 export interface SnapshotOptions {
   readonly url: string;
@@ -54,6 +54,8 @@ export async function takeSnapshot(o: SnapshotOptions): Promise<string> {
     await o.log.append([encodeRecord({ kind: 'snapshot-begin', source: o.source, tables: o.tables.map((t) => t.replicaName), lsn })]);
     await copier.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     await copier.query(`SET TRANSACTION SNAPSHOT '${snapshotName}'`);
+    o.progress.rowsTotal = await estimateRows(copier, o.tables);
+    o.logger.info({ tables: o.tables.length, rowsTotal: o.progress.rowsTotal }, 'snapshot row estimate');
     for (const table of o.tables) {
       await copyTable(copier, table, o);
       o.progress.tablesDone++;
@@ -69,6 +71,25 @@ export async function takeSnapshot(o: SnapshotOptions): Promise<string> {
     await copier.end().catch(() => undefined);
     await repl.end().catch(() => undefined);
   }
+}
+
+/**
+ * The rows the copy will read, for progress and ETA only: the planner's estimate (reltuples),
+ * or, for a table never analyzed (reltuples -1, common right after a bulk load), an exact count
+ * if the table is small enough to count quickly. Null when a big table has no estimate.
+ * Runs inside the snapshot's transaction, so a count sees exactly what the copy will.
+ */
+async function estimateRows(client: Awaited<ReturnType<typeof connect>>, tables: readonly CapturedTable[]): Promise<number | null> {
+  let total = 0;
+  for (const t of tables) {
+    const name = `${ident(t.schema)}.${ident(t.name)}`;
+    const r = await client.query(`SELECT reltuples::float8 AS n, pg_relation_size(oid)::float8 AS bytes FROM pg_class WHERE oid = $1::regclass`, [name]);
+    const { n, bytes } = (r.rows[0] ?? { n: -1, bytes: 0 }) as { n: number; bytes: number };
+    if (n >= 0 && !(n === 0 && bytes > 0)) total += Math.round(n);
+    else if (bytes <= COUNT_UNANALYZED_BYTES) total += Number((await client.query(`SELECT count(*)::float8 AS n FROM ONLY ${name}`)).rows[0].n);
+    else return null;
+  }
+  return total;
 }
 
 function selectList(t: CapturedTable): string {
