@@ -40,7 +40,6 @@ export class SluiceApp {
   private engine: QueryEngine | null = null;
   private api: FastifyInstance | null = null;
   private pg: PgServer | null = null;
-  private metrics: Metrics | null = null;
 
   constructor(private readonly config: Readonly<SluiceConfig>, private readonly logger: Logger) {}
 
@@ -57,7 +56,6 @@ export class SluiceApp {
         memoryLimitHint: memory ? `store.memoryLimit = ${memory}, shared by all queries` : "DuckDB's default, 80% of RAM; set store.memoryLimit",
       });
       const metrics = new Metrics({ sources: () => this.metricsSample(), storeBytes: () => this.storeBytes() });
-      this.metrics = metrics;
       for (const sc of this.config.sources) {
         const log = await this.openLog(sc.name);
         const source = this.createSource(sc, log);

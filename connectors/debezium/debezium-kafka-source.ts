@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { SchemaPart, SourcePosition } from '../../core/change-record.js';
 import type { DebeziumKafkaSourceConfig } from '../../core/config.js';
@@ -24,7 +24,6 @@ import { KafkaOffsets } from './kafka-offsets.js';
 export class DebeziumKafkaSource implements ChangeSource {
   readonly name: string;
   private readonly tracker: SourceTracker;
-  private kafka: Kafka | null = null;
   private consumer: Consumer | null = null;
   private offsets = new KafkaOffsets();
   private readonly decoder: DebeziumBatchDecoder;
@@ -44,7 +43,6 @@ export class DebeziumKafkaSource implements ChangeSource {
   async start(storedTables: ReadonlySet<string>): Promise<void> {
     this.decoder.setStored(storedTables, await this.storedSchemas());
     const kafka = kafkaClient(this.config, this.logger);
-    this.kafka = kafka;
     await assertReachable(this.config, this.logger, `source "${this.name}"`);
     this.offsets = KafkaOffsets.parse(await resumePosition(this.log));
     const consumer = kafka.consumer({ groupId: this.config.group ?? `sluice-${this.name}`, readUncommitted: false, allowAutoTopicCreation: false });
@@ -107,6 +105,5 @@ export class DebeziumKafkaSource implements ChangeSource {
     await this.consumer?.disconnect().catch(() => undefined);
     this.consumer = null;
     this.tracker.onState('stopped');
-    void this.kafka;
   }
 }

@@ -1,4 +1,4 @@
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Admin, Producer } from 'kafkajs';
 import type { SchemaPart } from '../../change-record.js';
 import type { KafkaLogConfig } from '../../config.js';
 import { SluiceError, messageOf } from '../../errors.js';
@@ -32,7 +32,6 @@ export class KafkaLog implements ChangeLog {
 
   private constructor(
     private readonly o: KafkaLogOptions,
-    private readonly kafka: Kafka,
     private readonly producer: Producer,
     private readonly reader: LogTopicReader,
     private readonly topic: string,
@@ -73,7 +72,7 @@ export class KafkaLog implements ChangeLog {
       end = tail.length ? tail[tail.length - 1].offset + 1 : low;
     }
     logger.info({ topic, startOffset: low, endOffset: end }, 'kafka log open');
-    return new KafkaLog(o, kafka, producer, reader, topic, low, end);
+    return new KafkaLog(o, producer, reader, topic, low, end);
   }
 
   get startOffset(): number {
@@ -125,7 +124,6 @@ export class KafkaLog implements ChangeLog {
     this.closed = true;
     await this.reader.close();
     await this.producer.disconnect().catch(() => undefined);
-    void this.kafka;
   }
 }
 
