@@ -8,6 +8,7 @@ import { registerOpenApi } from './rest/openapi.js';
 import { packageVersion } from './rest/package-version.js';
 import { type QueryService, registerQueryRoute } from './rest/query-route.js';
 import { anyObject, errorResponses } from './rest/schemas.js';
+import { registerBasicAuth } from './rest/basic-auth.js';
 
 export type { QueryService };
 
@@ -36,6 +37,8 @@ export interface ApiOptions {
   readonly maxRows: number;
   readonly logger: Logger;
   readonly bodyLimit?: number;
+  /** `api.auth.users`: with it every route but /health needs HTTP Basic credentials. */
+  readonly users?: Readonly<Record<string, string>> | null;
   /** GET /metrics, and query timings from /v1/query; without it neither exists. */
   readonly metrics?: MetricsEndpoint & QueryObserver;
 }
@@ -79,6 +82,8 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     reply.status(404).send(errorBody('SLUICE_NOT_FOUND', `no route ${req.method} ${req.url}`)),
   );
 
+  // Before any route, so every route (the console and /docs included) is behind it.
+  if (o.users) registerBasicAuth(app, o.users);
   await registerOpenApi(app, packageVersion());
 
   registerConsole(app);

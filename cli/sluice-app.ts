@@ -77,6 +77,7 @@ export class SluiceApp {
         },
         queryTimeoutMs: this.config.api.queryTimeoutMs,
         maxRows: this.config.api.maxRows,
+        users: this.config.api.auth?.users ?? null,
         logger: this.logger,
         metrics,
       });
@@ -88,6 +89,7 @@ export class SluiceApp {
         dialect: postgresDialect,
         queryTimeoutMs: this.config.api.queryTimeoutMs,
         tls: this.config.api.tls,
+        users: this.config.api.auth?.users ?? null,
         logger: this.logger,
         metrics,
       });

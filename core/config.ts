@@ -130,6 +130,16 @@ const configSchema = z
         maxRows: z.number().int().positive().default(100_000),
         /** PEM files for the Postgres protocol's TLS; without them SSLRequest is answered 'N'. */
         tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).strict().nullable().default(null),
+        /** Turns on authentication on both doors: HTTP Basic for REST, SCRAM-SHA-256 for Postgres clients. */
+        auth: z
+          .object({
+            users: z
+              .record(z.string().regex(/^[^:\s]+$/, 'user names have no colon or space'), z.string().min(1, 'empty passwords are refused'))
+              .refine((u) => Object.keys(u).length > 0, 'list at least one user'),
+          })
+          .strict()
+          .nullable()
+          .default(null),
       })
       .strict()
       .prefault({}),

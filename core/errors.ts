@@ -48,6 +48,8 @@ export const ErrorCodes = {
   SLUICE_QUERY_CANCELLED: { status: 499, retriable: true, sqlState: '57014' },
   SLUICE_QUERY_MEMORY_LIMIT: { status: 507, retriable: false, sqlState: '53200' },
   SLUICE_REQUEST_INVALID: { status: 400, retriable: false },
+  SLUICE_AUTH_REQUIRED: { status: 401, retriable: false, sqlState: '28000' },
+  SLUICE_AUTH_FAILED: { status: 401, retriable: false, sqlState: '28P01' },
   SLUICE_NOT_ACCEPTABLE: { status: 406, retriable: false },
   SLUICE_NOT_FOUND: { status: 404, retriable: false },
 

@@ -8,6 +8,7 @@ import { BackendWriter } from './backend-writer.js';
 import { type Frame, BodyReader, FrameReader } from './frame-reader.js';
 import type { PgDialect, PgSessionInfo } from './pg-dialect.js';
 import { QueryRunner } from './query-runner.js';
+import type { ScramExchange, ScramSha256 } from './scram-sha-256.js';
 import { SessionSettings } from './session-settings.js';
 
 const SSL_REQUEST = 80877103;
@@ -21,6 +22,8 @@ export interface PgConnectionOptions {
   readonly queryTimeoutMs: number;
   readonly metrics?: QueryObserver;
   readonly tls: SecureContext | null;
+  /** With `api.auth`: every login proves its password with SCRAM-SHA-256. */
+  readonly scram: ScramSha256 | null;
   readonly logger: Logger;
   /** Registers the connection for CancelRequests; returns its process id and secret. */
   readonly register: (c: PgConnection) => { pid: number; secret: number };
@@ -39,6 +42,7 @@ export class PgConnection {
   private readonly w = new BackendWriter();
   private runner: QueryRunner | null = null;
   private pid = 0;
+  private login: { exchange: ScramExchange; params: Record<string, string>; user: string; database: string; stage: 'first' | 'final' } | null = null;
   private busy = false;
   private closed = false;
 
@@ -81,6 +85,10 @@ export class PgConnection {
   private async handle(frame: Frame): Promise<void> {
     if (this.reader.startupPhase) {
       await this.startup(frame.body);
+      return this.flush();
+    }
+    if (this.login) {
+      await this.authenticate(frame);
       return this.flush();
     }
     const runner = this.runner!;
@@ -127,6 +135,53 @@ export class PgConnection {
       return this.close();
     }
     this.reader.startupPhase = false;
+    if (this.o.scram) {
+      // SCRAM-SHA-256 is the only mechanism offered: the list ends with an empty name.
+      this.w.begin('R');
+      this.w.int32(10);
+      this.w.cstring('SCRAM-SHA-256');
+      this.w.byte(0);
+      this.w.end();
+      this.login = { exchange: this.o.scram.begin(user), params, user, database, stage: 'first' };
+      return;
+    }
+    await this.beginSession(params, user, database);
+  }
+
+  /** SASLInitialResponse and SASLResponse ('p') of a SCRAM login; anything else ends it. */
+  private async authenticate(frame: Frame): Promise<void> {
+    const login = this.login!;
+    if (frame.type !== 'p') throw new SluiceError('SLUICE_PGWIRE_PROTOCOL', `expected a password message during login, got '${frame.type}'`);
+    const r = new BodyReader(frame.body);
+    if (login.stage === 'first') {
+      const mechanism = r.cstring();
+      if (mechanism !== 'SCRAM-SHA-256') throw new SluiceError('SLUICE_PGWIRE_PROTOCOL', `SASL mechanism ${mechanism} is not offered; use SCRAM-SHA-256`);
+      const len = r.int32();
+      const serverFirst = login.exchange.first(r.bytes(len).toString('utf8'));
+      this.w.begin('R');
+      this.w.int32(11);
+      this.w.bytes(Buffer.from(serverFirst));
+      this.w.end();
+      login.stage = 'final';
+      return;
+    }
+    const serverFinal = login.exchange.final(frame.body.toString('utf8'));
+    if (serverFinal === null) {
+      // The same answer for an unknown user and a wrong password, and no password in the log.
+      this.o.logger.info({ user: login.user }, 'postgres login failed');
+      this.w.error({ severity: 'FATAL', code: '28P01', message: `password authentication failed for user "${login.user}"` });
+      await this.flush();
+      return this.close();
+    }
+    this.w.begin('R');
+    this.w.int32(12);
+    this.w.bytes(Buffer.from(serverFinal));
+    this.w.end();
+    this.login = null;
+    await this.beginSession(login.params, login.user, login.database);
+  }
+
+  private async beginSession(params: Record<string, string>, user: string, database: string): Promise<void> {
     const session = await this.o.openSession();
     const settings = new SessionSettings(params, user, { search_path: await this.o.dialect.defaultSearchPath(session.conn) });
     const key = this.o.register(this);

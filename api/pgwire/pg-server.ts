@@ -7,6 +7,7 @@ import { SluiceError, messageOf } from '../../core/errors.js';
 import type { QueryObserver } from '../../core/metrics.js';
 import type { QuerySession } from '../../olap/query/query-session.js';
 import { PgConnection } from './pg-connection.js';
+import { ScramSha256 } from './scram-sha-256.js';
 import type { PgDialect } from './pg-dialect.js';
 
 export interface PgServerOptions {
@@ -17,6 +18,8 @@ export interface PgServerOptions {
   readonly queryTimeoutMs: number;
   /** PEM files; without them an SSLRequest is answered 'N' and clients fall back to plain TCP. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  /** `api.auth.users`: user name → password; null lets any user in (local trust). */
+  readonly users: Readonly<Record<string, string>> | null;
   readonly logger: Logger;
   readonly metrics?: QueryObserver;
 }
@@ -28,7 +31,10 @@ export class PgServer {
   private readonly open = new Set<PgConnection>();
   private readonly logger: Logger;
 
+  private readonly scram: ScramSha256 | null;
+
   private constructor(private readonly o: PgServerOptions, private readonly tls: SecureContext | null) {
+    this.scram = o.users ? new ScramSha256(o.users) : null;
     this.logger = o.logger.child({ component: 'pgwire' });
     this.server = createServer((socket) => this.accept(socket));
   }
@@ -62,6 +68,7 @@ export class PgServer {
       queryTimeoutMs: this.o.queryTimeoutMs,
       metrics: this.o.metrics,
       tls: this.tls,
+      scram: this.scram,
       logger: this.logger,
       register: (conn) => {
         let pid: number;
