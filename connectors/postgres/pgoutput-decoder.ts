@@ -59,6 +59,7 @@ export class PgoutputDecoder {
   private readonly emittedSchemas = new Map<string, string>();
   private xid = 0;
   private pos = 0;
+  private open = false;
 
   constructor(
     private readonly tables: ReadonlyMap<string, CapturedTable>,
@@ -66,14 +67,21 @@ export class PgoutputDecoder {
     private readonly builder: TransactionBuilder,
   ) {}
 
+  /** Between a transaction's Begin and its Commit. */
+  get inTransaction(): boolean {
+    return this.open;
+  }
+
   /** Decodes one message; returns the transaction when the message was its commit. */
   decode(buf: Buffer): CommittedTransaction | null {
     this.pos = 1;
     switch (buf[0]) {
       case 0x42 /* B */:
         this.xid = buf.readInt32BE(17);
+        this.open = true;
         return null;
       case 0x43 /* C */: {
+        this.open = false;
         const position = { lsn: readLsn(buf, 10), txId: this.xid, tsMs: readTimestampMs(buf, 18) };
         return { position, record: this.builder.finish(position) };
       }

@@ -91,7 +91,17 @@ export class ReplicationStream {
           void service.stop();
         }
       });
-      service.on('heartbeat', (_lsn: string, _ts: number, shouldRespond: boolean) => {
+      service.on('heartbeat', (walEnd: string, _ts: number, shouldRespond: boolean) => {
+        // Slot hygiene: while our tables are idle, other tables' writes still go through the slot.
+        // When every transaction received is in the store (acked up to the last one logged),
+        // nothing is half-received and nothing waits for the log, the server's position is safe
+        // to confirm: every later change of ours commits after it. Otherwise the slot would
+        // hold WAL back for as long as our tables stay quiet.
+        const idle = this.acked !== null && lsnToBigInt(this.acked) >= logged && !decoder.inTransaction && this.pending.length === 0 && !this.appending;
+        if (idle && lsnToBigInt(walEnd) > lsnToBigInt(this.acked!)) {
+          void service.acknowledge(walEnd);
+          return;
+        }
         // Postgres drops a standby that does not answer; answer with what is committed, never more.
         if (shouldRespond && this.acked) void service.acknowledge(this.acked);
       });
