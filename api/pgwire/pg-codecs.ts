@@ -12,6 +12,7 @@ import {
 } from '@duckdb/node-api';
 import type { BackendWriter } from './backend-writer.js';
 import { duckDbTypeToPg } from '../../olap/pg-catalog/index.js';
+import { float32Text } from '../formats/numeric-text.js';
 import { numericBinary } from './numeric-binary.js';
 
 /** How one Postgres type is described and written, for values of one DuckDB column type. */
@@ -123,14 +124,9 @@ function float8Text(v: number): string {
   return Object.is(v, -0) ? '-0' : String(v);
 }
 
-/** The shortest decimal that reads back as the same float32, as Postgres prints float4. */
+/** float4 as Postgres prints it: the shortest text that reads back as the same float32. */
 function float4Text(v: number): string {
-  if (!Number.isFinite(v) || v === 0) return float8Text(v);
-  for (let p = 1; p <= 9; p++) {
-    const s = v.toPrecision(p);
-    if (Math.fround(Number(s)) === v) return String(Number(s));
-  }
-  return String(v);
+  return Number.isFinite(v) && v !== 0 ? float32Text(v) : float8Text(v);
 }
 
 function pgDays(days: number): number {
