@@ -10,3 +10,8 @@ export function literal(value: string): string {
 export function qualified(schema: string, table: string): string {
   return `${ident(schema)}.${ident(table)}`;
 }
+
+/** The statement without the blanks and comments before its first word. */
+export function stripLeadingComments(sql: string): string {
+  return sql.replace(/^(\s*(--[^\n]*(\n|$)|\/\*[\s\S]*?\*\/))*/, '');
+}

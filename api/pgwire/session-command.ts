@@ -1,3 +1,5 @@
+import { stripLeadingComments } from '../../core/sql.js';
+
 /** A statement the Postgres door answers itself instead of sending it to DuckDB. */
 export type SessionCommand =
   | { readonly kind: 'set'; readonly name: string; readonly value: string | null; readonly tag: 'SET' }
@@ -19,7 +21,7 @@ const SET = new RegExp(String.raw`^SET\s+(?:(?:SESSION|LOCAL)\s+)?(${WORD}(?:\.$
  * terminating semicolon; anything not recognised here is a query for the engine.
  */
 export function parseSessionCommand(statement: string): SessionCommand | null {
-  const s = stripComments(statement).trim();
+  const s = stripLeadingComments(statement).trim();
   const head = /^[A-Za-z]+/.exec(s)?.[0].toUpperCase();
   switch (head) {
     case 'SET': return parseSet(s);
@@ -79,8 +81,4 @@ function settingValue(raw: string): string | null {
 
 function unquote(name: string): string {
   return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name;
-}
-
-function stripComments(sql: string): string {
-  return sql.replace(/^(\s*(--[^\n]*(\n|$)|\/\*[\s\S]*?\*\/))*/, '');
 }

@@ -1,5 +1,6 @@
 import { type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBType, type DuckDBValue, StatementType } from '@duckdb/node-api';
 import { SluiceError } from '../../core/errors.js';
+import { stripLeadingComments } from '../../core/sql.js';
 import { duckDbQueryError } from './duckdb-error.js';
 import { type QueryLimits, QueryStream } from './query-stream.js';
 
@@ -97,8 +98,4 @@ function typeOrNull(read: () => DuckDBType): DuckDBType | null {
   } catch {
     return null;
   }
-}
-
-function stripLeadingComments(sql: string): string {
-  return sql.replace(/^(\s*(--[^\n]*\n|\/\*[\s\S]*?\*\/))*/, '');
 }
