@@ -17,9 +17,13 @@ export function tableTopic(prefix: string, source: string, spec: SchemaPart): st
 export function debeziumMessages(prefix: string, source: string, payloads: readonly Buffer[], schemas: Map<string, SchemaPart>): Map<string, Message[]> {
   const byTopic = new Map<string, Message[]>();
   for (const payload of payloads) {
-    const record = decodeRecord(payload);
-    for (const event of toEnvelopes(record, schemas)) {
-      const spec = schemas.get(tableOf(event.source.schema, event.source.table, schemas));
+    const events = toEnvelopes(decodeRecord(payload), schemas);
+    if (events.length === 0) continue;
+    // Envelopes name the source table; the shapes are keyed by replica table. One lookup per
+    // record (after its schema parts have updated `schemas`), not a scan per event.
+    const bySourceTable = new Map([...schemas.values()].map((spec) => [`${spec.sourceSchema}.${spec.sourceTable}`, spec]));
+    for (const event of events) {
+      const spec = bySourceTable.get(`${event.source.schema}.${event.source.table}`);
       if (!spec) continue;
       const topic = tableTopic(prefix, source, spec);
       const row = event.after ?? event.before;
@@ -32,10 +36,4 @@ export function debeziumMessages(prefix: string, source: string, payloads: reado
     }
   }
   return byTopic;
-}
-
-/** The replica table a Debezium source block names (the map is keyed by replica table name). */
-function tableOf(schema: string, table: string, schemas: Map<string, SchemaPart>): string {
-  for (const [name, spec] of schemas) if (spec.sourceSchema === schema && spec.sourceTable === table) return name;
-  return table;
 }
