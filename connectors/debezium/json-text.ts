@@ -60,11 +60,7 @@ class Parser {
     if (this.s.charCodeAt(this.at) === 0x7d) this.at++;
     else {
       for (;;) {
-        this.space();
-        if (this.s.charCodeAt(this.at) !== 0x22) this.fail('expected a property name');
-        const key = this.string();
-        this.space();
-        if (this.s.charCodeAt(this.at++) !== 0x3a) this.at--, this.fail("expected ':'");
+        const key = this.propertyName();
         keys++;
         if (key === 'schema') {
           this.space();
@@ -133,6 +129,16 @@ class Parser {
     const s = this.s;
     let c = s.charCodeAt(this.at);
     while (c === 32 || c === 10 || c === 13 || c === 9) c = s.charCodeAt(++this.at);
+  }
+
+  /** `"name" :` of an object member, leaving the position at its value. */
+  private propertyName(): string {
+    this.space();
+    if (this.s.charCodeAt(this.at) !== 0x22) this.fail('expected a property name');
+    const key = this.string();
+    this.space();
+    if (this.s.charCodeAt(this.at++) !== 0x3a) this.at--, this.fail("expected ':'");
+    return key;
   }
 
   private value(): JsonValue {
@@ -236,11 +242,7 @@ class Parser {
     this.space();
     if (this.s.charCodeAt(this.at) === 0x7d) return this.at++, out;
     for (;;) {
-      this.space();
-      if (this.s.charCodeAt(this.at) !== 0x22) this.fail('expected a property name');
-      const key = this.string();
-      this.space();
-      if (this.s.charCodeAt(this.at++) !== 0x3a) this.at--, this.fail("expected ':'");
+      const key = this.propertyName();
       const v = this.value();
       // A "__proto__" key must stay data, as JSON.parse keeps it.
       if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
