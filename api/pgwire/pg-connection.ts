@@ -186,7 +186,7 @@ export class PgConnection {
     const settings = new SessionSettings(params, user, { search_path: await this.o.dialect.defaultSearchPath(session.conn) });
     const key = this.o.register(this);
     this.pid = key.pid;
-    const info: PgSessionInfo = { user, database, setting: (n) => safeSetting(settings, n), backendPid: key.pid };
+    const info: PgSessionInfo = { user, database, setting: (n) => settings.find(n), backendPid: key.pid };
     this.runner = new QueryRunner(session, this.w, settings, info, this.o.dialect, this.o.queryTimeoutMs, () => this.flush(), this.o.logger, this.o.metrics);
     await this.runner.applySearchPath();
     this.w.authenticationOk();
@@ -252,13 +252,5 @@ export class PgConnection {
     this.runner?.close();
     this.socket.destroySoon?.();
     if (!this.socket.destroyed) this.socket.end();
-  }
-}
-
-function safeSetting(s: SessionSettings, name: string): string | undefined {
-  try {
-    return s.get(name);
-  } catch {
-    return undefined;
   }
 }

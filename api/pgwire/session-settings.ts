@@ -77,6 +77,11 @@ export class SessionSettings {
     return this.values.get(spec.name.toLowerCase())!;
   }
 
+  /** The value, or undefined for a setting Sluice does not know (current_setting's lookup). */
+  find(name: string): string | undefined {
+    return this.values.get(name.toLowerCase());
+  }
+
   /** The setting's canonical name, e.g. `DateStyle` for `datestyle`. */
   canonical(name: string): string {
     return this.spec(name).name;
