@@ -11,7 +11,7 @@ import {
   type DuckDBTimestampValue,
 } from '@duckdb/node-api';
 import type { BackendWriter } from './backend-writer.js';
-import { duckDbTypeToPg } from '../../olap/pg-catalog/index.js';
+import { TypeOid, duckDbTypeToPg } from '../../olap/pg-catalog/index.js';
 import { float32Text } from '../formats/numeric-text.js';
 import { numericBinary } from './numeric-binary.js';
 
@@ -27,11 +27,6 @@ export interface PgCodec {
   readonly binary?: (w: BackendWriter, v: DuckDBValue) => void;
 }
 
-export const Oid = {
-  bool: 16, bytea: 17, int8: 20, int2: 21, int4: 23, text: 25, oid: 26, json: 114, float4: 700, float8: 701,
-  varchar: 1043, date: 1082, time: 1083, timestamp: 1114, timestamptz: 1184, interval: 1186, timetz: 1266,
-  varbit: 1562, numeric: 1700, uuid: 2950, unknown: 705,
-} as const;
 
 const PG_EPOCH_DAYS = 10_957; // 1970-01-01 .. 2000-01-01
 const PG_EPOCH_MICROS = 946_684_800_000_000n;
@@ -51,16 +46,16 @@ function fixed(oid: number, size: number, text: (v: DuckDBValue) => string, writ
   return { oid, size, modifier: -1, text, binary: (w, v) => (w.cellHeader(size), write(w, v)) };
 }
 
-const BOOL = fixed(Oid.bool, 1, (v) => (v ? 't' : 'f'), (w, v) => w.byte(v ? 1 : 0));
-const INT2 = fixed(Oid.int2, 2, str, (w, v) => w.int16(Number(v)));
-const INT4 = fixed(Oid.int4, 4, str, (w, v) => w.int32(Number(v)));
-const INT8 = fixed(Oid.int8, 8, str, (w, v) => w.int64(BigInt(v as number | bigint)));
-const FLOAT4 = fixed(Oid.float4, 4, (v) => float4Text(v as number), (w, v) => w.float32(v as number));
-const FLOAT8 = fixed(Oid.float8, 8, (v) => float8Text(v as number), (w, v) => w.float64(v as number));
-const TEXT: PgCodec = { oid: Oid.text, size: -1, modifier: -1, text: str, binary: utf8Binary(str) };
-const JSON_TEXT: PgCodec = { ...TEXT, oid: Oid.json };
+const BOOL = fixed(TypeOid.bool, 1, (v) => (v ? 't' : 'f'), (w, v) => w.byte(v ? 1 : 0));
+const INT2 = fixed(TypeOid.int2, 2, str, (w, v) => w.int16(Number(v)));
+const INT4 = fixed(TypeOid.int4, 4, str, (w, v) => w.int32(Number(v)));
+const INT8 = fixed(TypeOid.int8, 8, str, (w, v) => w.int64(BigInt(v as number | bigint)));
+const FLOAT4 = fixed(TypeOid.float4, 4, (v) => float4Text(v as number), (w, v) => w.float32(v as number));
+const FLOAT8 = fixed(TypeOid.float8, 8, (v) => float8Text(v as number), (w, v) => w.float64(v as number));
+const TEXT: PgCodec = { oid: TypeOid.text, size: -1, modifier: -1, text: str, binary: utf8Binary(str) };
+const JSON_TEXT: PgCodec = { ...TEXT, oid: TypeOid.json };
 const BYTEA: PgCodec = {
-  oid: Oid.bytea, size: -1, modifier: -1,
+  oid: TypeOid.bytea, size: -1, modifier: -1,
   text: (v) => '\\x' + Buffer.from((v as DuckDBBlobValue).bytes).toString('hex'),
   binary: (w, v) => {
     const b = (v as DuckDBBlobValue).bytes;
@@ -68,23 +63,23 @@ const BYTEA: PgCodec = {
     w.bytes(b);
   },
 };
-const DATE = fixed(Oid.date, 4, str, (w, v) => w.int32(pgDays((v as DuckDBDateValue).days)));
-const TIME = fixed(Oid.time, 8, str, (w, v) => w.int64((v as DuckDBTimeValue).micros));
-const TIMESTAMP = fixed(Oid.timestamp, 8, str, (w, v) => w.int64(pgMicros((v as DuckDBTimestampValue).micros)));
-const TIMESTAMPTZ = fixed(Oid.timestamptz, 8, str, (w, v) => w.int64(pgMicros((v as DuckDBTimestampTZValue).micros)));
-const INTERVAL = fixed(Oid.interval, 16, (v) => intervalText(v as DuckDBIntervalValue), (w, v) => {
+const DATE = fixed(TypeOid.date, 4, str, (w, v) => w.int32(pgDays((v as DuckDBDateValue).days)));
+const TIME = fixed(TypeOid.time, 8, str, (w, v) => w.int64((v as DuckDBTimeValue).micros));
+const TIMESTAMP = fixed(TypeOid.timestamp, 8, str, (w, v) => w.int64(pgMicros((v as DuckDBTimestampValue).micros)));
+const TIMESTAMPTZ = fixed(TypeOid.timestamptz, 8, str, (w, v) => w.int64(pgMicros((v as DuckDBTimestampTZValue).micros)));
+const INTERVAL = fixed(TypeOid.interval, 16, (v) => intervalText(v as DuckDBIntervalValue), (w, v) => {
   const i = v as DuckDBIntervalValue;
   w.int64(i.micros);
   w.int32(i.days);
   w.int32(i.months);
 });
-const UUID = fixed(Oid.uuid, 16, str, (w, v) => w.bytes(Buffer.from(String(v).replace(/-/g, ''), 'hex')));
-const NUMERIC: PgCodec = { oid: Oid.numeric, size: -1, modifier: -1, text: str, binary: (w, v) => numericBinary(w, String(v)) };
+const UUID = fixed(TypeOid.uuid, 16, str, (w, v) => w.bytes(Buffer.from(String(v).replace(/-/g, ''), 'hex')));
+const NUMERIC: PgCodec = { oid: TypeOid.numeric, size: -1, modifier: -1, text: str, binary: (w, v) => numericBinary(w, String(v)) };
 
 const BY_OID: Readonly<Record<number, PgCodec>> = {
-  [Oid.bool]: BOOL, [Oid.int2]: INT2, [Oid.int4]: INT4, [Oid.int8]: INT8, [Oid.float4]: FLOAT4, [Oid.float8]: FLOAT8,
-  [Oid.text]: TEXT, [Oid.json]: JSON_TEXT, [Oid.bytea]: BYTEA, [Oid.date]: DATE, [Oid.time]: TIME,
-  [Oid.timestamp]: TIMESTAMP, [Oid.timestamptz]: TIMESTAMPTZ, [Oid.interval]: INTERVAL, [Oid.uuid]: UUID, [Oid.numeric]: NUMERIC,
+  [TypeOid.bool]: BOOL, [TypeOid.int2]: INT2, [TypeOid.int4]: INT4, [TypeOid.int8]: INT8, [TypeOid.float4]: FLOAT4, [TypeOid.float8]: FLOAT8,
+  [TypeOid.text]: TEXT, [TypeOid.json]: JSON_TEXT, [TypeOid.bytea]: BYTEA, [TypeOid.date]: DATE, [TypeOid.time]: TIME,
+  [TypeOid.timestamp]: TIMESTAMP, [TypeOid.timestamptz]: TIMESTAMPTZ, [TypeOid.interval]: INTERVAL, [TypeOid.uuid]: UUID, [TypeOid.numeric]: NUMERIC,
 };
 
 /**

@@ -7,7 +7,8 @@ import type { BackendWriter } from './backend-writer.js';
 import { chunkColumns, fieldDescriptions, resultFormats, writeDataRows } from './data-rows.js';
 import type { Portal, Statement } from './extended-query.js';
 import type { BodyReader } from './frame-reader.js';
-import { type PgCodec, Oid, codecFor } from './pg-codecs.js';
+import { TypeOid } from '../../olap/pg-catalog/index.js';
+import { type PgCodec, codecFor } from './pg-codecs.js';
 import type { PgDialect, PgSessionInfo } from './pg-dialect.js';
 import { decodeParam } from './param-decoder.js';
 import { type SessionCommand, parseSessionCommand } from './session-command.js';
@@ -103,7 +104,7 @@ export class QueryRunner {
         statement = { name, query: null, command, paramOids: declared, described: null };
       } else {
         const query = await this.prepareQuery(sql);
-        const paramOids = query.parameterTypes.map((t, i) => (declared[i] ? declared[i] : t ? codecFor(t).oid : Oid.text));
+        const paramOids = query.parameterTypes.map((t, i) => (declared[i] ? declared[i] : t ? codecFor(t).oid : TypeOid.text));
         statement = { name, query, command: null, paramOids, described: null };
       }
       this.closeStatement(name);

@@ -8,6 +8,6 @@ export { refreshPgCatalog } from './catalog-snapshot.js';
 export { type PgSessionInfo, searchPathOf } from './session.js';
 export { classifyStatement, type StatementInfo, type StatementKind } from './statement-kind.js';
 export { duckDbTypeToPg, type PgTypeRef } from './type-map.js';
-export { PG_TYPES, pgTypeByOid, type PgType } from './pg-types.js';
+export { PG_TYPES, TypeOid, pgTypeByOid, type PgType } from './pg-types.js';
 export { PG_SERVER_VERSION, PG_SERVER_VERSION_NUM } from './pg-settings.js';
 export { tokenize, type Token, type TokenKind } from './sql-tokenizer.js';
