@@ -64,8 +64,7 @@ export class SluiceApp {
         this.runtimes.push({ source, log, pipeline });
         // The pipeline first, so the source learns what the store already committed before it streams.
         await pipeline.start();
-        const stored = (await this.storeInstance.tableInfos()).filter((t) => t.source === sc.name).map((t) => t.table);
-        await source.start(new Set(stored));
+        await source.start(await this.storedSchemas(sc.name));
       }
       this.api = await buildApi({
         query: this.engine,
@@ -125,7 +124,7 @@ export class SluiceApp {
       case 'mysql':
         return new MysqlSource(sc, log, logger);
       case 'debezium-kafka':
-        return new DebeziumKafkaSource(sc, log, logger, () => this.storedSchemas(sc.name));
+        return new DebeziumKafkaSource(sc, log, logger);
     }
   }
 
@@ -150,16 +149,21 @@ export class SluiceApp {
   }
 
   async sourcesStatus(): Promise<object[]> {
-    const tables = await this.storeInstance!.tableInfos();
-    return this.runtimes.map(({ source, pipeline }) => {
+    // While the store is failing (its disk full, say) the status page is what explains it.
+    const tables = await this.storeInstance!.tableInfos().catch(() => []);
+    return this.runtimes.map(({ source, pipeline, log }) => {
       const s = source.status();
       const p = pipeline.status();
+      // The log's own failure first: it lasts until an append succeeds, while the source's
+      // error is cleared each time it reconnects.
+      const logError = log.writeError ? { code: log.writeError.code, message: log.writeError.message } : null;
       const lastCommit = Math.max(0, ...tables.filter((t) => t.source === s.name).map((t) => t.lastCommitMs ?? 0));
       return {
         ...s,
         log: { endOffset: p.logEndOffset, appliedOffset: p.appliedOffset },
         lastBatchMs: Math.round(p.lastBatchMs * 10) / 10,
         applyError: p.error,
+        lastError: logError ?? (p.errorCode ? { code: p.errorCode, message: p.error } : null) ?? s.error,
         lagMs: p.appliedOffset < p.logEndOffset && lastCommit > 0 ? Date.now() - lastCommit : 0,
       };
     });

@@ -28,6 +28,11 @@ export interface ColumnSpec {
    * the column was added show it, as they do in the source.
    */
   readonly default?: string;
+  /**
+   * Postgres attribute number. A rename keeps it, so the store can tell a renamed column from a
+   * dropped one plus a new one (pgoutput sends names only).
+   */
+  readonly attnum?: number;
 }
 
 export type ValueConversion = 'cast' | 'bytea-hex' | 'pg-array' | 'interval' | 'text';
@@ -89,9 +94,28 @@ export interface SchemaPart {
 export type ChangePart = RowsPart | PatchPart | TruncatePart | SchemaPart;
 
 /**
- * One whole source transaction, or one chunk of a snapshot. A record is written and checksummed
- * as a unit, so the log never holds half a transaction, and the store applies a record in one
- * store transaction (together with others) so no query sees half of one either.
+ * Marks a record as one piece of a source transaction too big to hold in memory whole. Pieces
+ * follow each other in the log with nothing in between; the last one carries the position.
+ * A run of pieces that something else interrupts (the connector restarted mid-transaction and
+ * its source sends the transaction again) is abandoned: consumers apply a run only once its
+ * last piece has arrived, and drop it otherwise. Records without it are whole transactions,
+ * which is also how logs written before pieces existed read.
+ */
+export interface PieceInfo {
+  /** Shared by the pieces of one transaction. */
+  readonly txn: string;
+  /** 0 for the first piece, then consecutive. */
+  readonly seq: number;
+  readonly last: boolean;
+  /** Source commit time when the connector knows it before the commit (Postgres does). */
+  readonly tsMs?: number;
+}
+
+/**
+ * One whole source transaction (or a piece of one, see PieceInfo), or one chunk of a snapshot.
+ * A record is written and checksummed as a unit, so the log never holds half a record, and the
+ * store applies a transaction in one store transaction (together with others) so no query sees
+ * half of one either.
  */
 export interface ChangesHeader {
   readonly kind: 'changes';
@@ -103,6 +127,7 @@ export interface ChangesHeader {
   /** When the connector captured it, ms since epoch (Debezium's top-level ts_ms). */
   readonly capturedMs: number;
   readonly parts: readonly ChangePart[];
+  readonly piece?: PieceInfo;
 }
 
 /** A (re)started snapshot: everything the store holds for these tables is replaced. */
@@ -157,4 +182,9 @@ export function positionOf(h: RecordHeader): SourcePosition | null {
   if (h.kind === 'snapshot-end') return h.position;
   if (h.kind === 'changes' && h.position) return h.position;
   return null;
+}
+
+/** The piece a record is, if it is one (see PieceInfo). */
+export function pieceOf(h: RecordHeader): PieceInfo | null {
+  return h.kind === 'changes' && h.piece ? h.piece : null;
 }

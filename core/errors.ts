@@ -35,7 +35,13 @@ export const ErrorCodes = {
   // A Kafka message that is not a Debezium message Sluice can read; names topic/partition@offset and the field.
   SLUICE_DEBEZIUM_MESSAGE: { status: 500, retriable: false },
 
+  // The disk under the log or the store has no room left; names the path. Nothing half-written
+  // is kept, and Sluice carries on by itself once space is freed.
+  SLUICE_DISK_FULL: { status: 507, retriable: true },
+
   SLUICE_STORE_APPLY: { status: 500, retriable: false },
+  // The pipeline was stopped while it waited for the rest of a transaction written in pieces.
+  SLUICE_PIPELINE_STOPPED: { status: 503, retriable: true },
   SLUICE_STORE_OPEN: { status: 500, retriable: false },
 
   // sqlState: what the Postgres-protocol door answers for the same error.

@@ -1,4 +1,4 @@
-import type { SourcePosition } from './change-record.js';
+import type { SchemaPart, SourcePosition } from './change-record.js';
 
 export type SourceState = 'starting' | 'snapshotting' | 'streaming' | 'reconnecting' | 'failed' | 'stopped';
 
@@ -34,8 +34,11 @@ export interface SnapshotProgress {
  */
 export interface ChangeSource {
   readonly name: string;
-  /** `storedTables`: replicas the store already holds for this source (a table not among them is new). */
-  start(storedTables: ReadonlySet<string>): Promise<void>;
+  /**
+   * `stored`: the replicas the store already holds for this source, by replica name, with the
+   * shape it holds them in (a table not among them is new).
+   */
+  start(stored: ReadonlyMap<string, SchemaPart>): Promise<void>;
   committed(position: SourcePosition): void;
   status(): SourceStatus;
   stop(): Promise<void>;

@@ -4,6 +4,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ChangeRecord, ColumnSpec, PatchPart, SchemaPart, SourcePosition } from '../core/change-record.js';
 import { SluiceError } from '../core/errors.js';
 import { ident, literal, qualified } from '../core/sql.js';
+import { columnChanges, hasColumnChanges } from './column-changes.js';
 import { ChangeCapture } from './models/change-capture.js';
 import type { ModelRuntime } from './models/model-runtime.js';
 import { oldKeyName, readCsvSql } from './stage-sql.js';
@@ -90,7 +91,8 @@ export class BatchApplier {
             }
             if (!p) this.pending.set(part.table, (p = { bodies: [], commits: [], snapshot: header.snapshot }));
             p.bodies.push(partBody);
-            p.commits.push({ rows: part.rows, tsMs: header.position?.tsMs ?? header.capturedMs });
+            // Pieces before a transaction's last one carry no position, only (Postgres) its time.
+            p.commits.push({ rows: part.rows, tsMs: header.position?.tsMs ?? header.piece?.tsMs ?? header.capturedMs });
             break;
           }
           case 'schema':
@@ -123,8 +125,10 @@ export class BatchApplier {
     for (const [table, part] of this.changedSchemas) this.schemas.set(`${this.source}.${table}`, part);
   }
 
+  /** Removes the staged files; between the pieces of a long transaction too, so disk stays bounded. */
   async cleanup(): Promise<void> {
-    await Promise.all(this.stageFiles.map((f) => rm(f, { force: true })));
+    const files = this.stageFiles.splice(0);
+    await Promise.all(files.map((f) => rm(f, { force: true })));
   }
 
   private async stage(bodies: readonly Buffer[]): Promise<string> {
@@ -232,7 +236,8 @@ export class BatchApplier {
 
   /**
    * Creates the replica on first sight and follows later changes in place: new columns are
-   * added, dropped ones dropped, changed types altered. Rows already there keep their values.
+   * added, dropped ones dropped, renamed ones renamed, changed types altered. Rows already there
+   * keep their values.
    */
   private async applySchema(part: SchemaPart): Promise<void> {
     const target = this.target(part.table);
@@ -245,9 +250,8 @@ export class BatchApplier {
       const cols = part.columns.map((c) => `${ident(c.name)} ${c.storeType}`).join(', ');
       await this.conn.run(`CREATE TABLE IF NOT EXISTS ${target} (${cols})`);
     } else {
-      const old = new Map(before.columns.map((c) => [c.name, c]));
-      const alters = before.columns.some((c) => !part.columns.find((n) => n.name === c.name && n.storeType === c.storeType)) || part.columns.length !== before.columns.length;
-      if (alters && this.touched.has(part.table)) {
+      const changes = columnChanges(before.columns, part.columns);
+      if (hasColumnChanges(changes) && this.touched.has(part.table)) {
         // DuckDB cannot ALTER a table that the same transaction already changed, so what came
         // before is committed first. The checkpoint only moves with the final commit: a crash in
         // between re-applies the first half, which for keyed tables lands on the same rows.
@@ -255,17 +259,22 @@ export class BatchApplier {
         await this.conn.run('BEGIN TRANSACTION');
         this.touched.delete(part.table);
       }
-      const next = new Set(part.columns.map((c) => c.name));
-      for (const c of before.columns) if (!next.has(c.name)) await this.conn.run(`ALTER TABLE ${target} DROP COLUMN ${ident(c.name)}`);
-      for (const c of part.columns) {
-        const was = old.get(c.name);
-        if (!was) {
-          await this.conn.run(`ALTER TABLE ${target} ADD COLUMN ${ident(c.name)} ${c.storeType}`);
-          // Rows that predate the column show its default, as in the source. (Not ADD COLUMN ...
-          // DEFAULT: DuckDB 1.5 fails that inside a transaction once the configuration is locked.)
-          if (c.default !== undefined) await this.conn.run(`UPDATE ${target} SET ${ident(c.name)} = CAST(${literal(c.default)} AS ${c.storeType})`);
-        }
-        else if (was.storeType !== c.storeType) await this.conn.run(`ALTER TABLE ${target} ALTER COLUMN ${ident(c.name)} TYPE ${c.storeType}`);
+      for (const name of changes.drops) await this.conn.run(`ALTER TABLE ${target} DROP COLUMN ${ident(name)}`);
+      // Through temporary names when there are several: renames may swap names between columns.
+      const via = changes.renames.length > 1 ? changes.renames.map((_, i) => `__sluice_renaming_${i}`) : changes.renames.map(([, to]) => to);
+      for (const [i, [from]] of changes.renames.entries()) await this.conn.run(`ALTER TABLE ${target} RENAME COLUMN ${ident(from)} TO ${ident(via[i])}`);
+      if (changes.renames.length > 1) {
+        for (const [i, [, to]] of changes.renames.entries()) await this.conn.run(`ALTER TABLE ${target} RENAME COLUMN ${ident(via[i])} TO ${ident(to)}`);
+      }
+      for (const c of changes.retypes) await this.conn.run(`ALTER TABLE ${target} ALTER COLUMN ${ident(c.name)} TYPE ${c.storeType}`);
+      for (const c of changes.adds) await this.conn.run(`ALTER TABLE ${target} ADD COLUMN ${ident(c.name)} ${c.storeType}`);
+      // Rows that predate a column show its default, as in the source. (Not ADD COLUMN ...
+      // DEFAULT: DuckDB 1.5 fails that inside a transaction once the configuration is locked.)
+      // One UPDATE after all ALTERs: DuckDB refuses an ALTER after a change in one transaction.
+      const defaults = changes.adds.filter((c) => c.default !== undefined);
+      if (defaults.length > 0) {
+        await this.conn.run(`UPDATE ${target} SET ${defaults.map((c) => `${ident(c.name)} = CAST(${literal(c.default!)} AS ${c.storeType})`).join(', ')}`);
+        this.touched.add(part.table);
       }
     }
     this.capture?.changedWholly(part.table);

@@ -3,9 +3,11 @@ import { dirname } from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import type { ChangeRecord, SchemaPart, SourcePosition } from '../core/change-record.js';
+import { LOW_SPACE_BYTES, diskFullError, freeBytes, isNoSpace } from '../core/disk-space.js';
 import { SluiceError, messageOf } from '../core/errors.js';
 import type { ChangeLog } from '../core/log/change-log.js';
 import type { Checkpoint, ReplicaStore } from '../core/store.js';
+import type { PieceChunk } from '../core/transaction-pieces.js';
 import { BatchApplier, TABLES_DDL } from './batch-applier.js';
 import { LogReplay, REPLAY_CATALOG } from './models/log-replay.js';
 import { ModelMaintenanceError, ModelRuntime } from './models/model-runtime.js';
@@ -45,6 +47,11 @@ export class DuckDbStore implements ReplicaStore {
   private readonly schemas = new Map<string, SchemaPart>();
   /** Checkpoint rows as committed; the writer is the only one changing them. */
   private readonly checkpoints = new Map<string, Checkpoint>();
+  /** The store's database file; set by open(). */
+  private path = '';
+  // Set when a write failed: before the next one, the database is checked (DuckDB may have
+  // invalidated it) and what this object caches of it is read again.
+  private suspect = false;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -99,11 +106,8 @@ export class DuckDbStore implements ReplicaStore {
     // Postgres clients' catalog queries read an emulation kept in the in-memory catalog (olap/pg-catalog).
     await installPgCatalog(writer, CATALOG);
     const store = new DuckDbStore(instance, writer, stageDir, options.logger, new ModelRuntime(options.models ?? null), options.models ?? null);
-    const specs = await writer.runAndReadAll(`SELECT spec::VARCHAR FROM _sluice.tables`);
-    for (const [spec] of specs.getRows()) {
-      const part = JSON.parse(String(spec)) as SchemaPart & { source: string };
-      store.schemas.set(`${part.source}.${part.table}`, part);
-    }
+    store.path = options.path;
+    await store.loadSchemas(writer);
     await store.reloadModels();
     return store;
   }
@@ -202,9 +206,75 @@ export class DuckDbStore implements ReplicaStore {
 
   /** Runs `fn` on the writer connection, after every write queued before it. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.writeQueue.then(fn, fn);
+    const guarded = async (): Promise<T> => {
+      try {
+        if (this.suspect) await this.recover();
+        return await fn();
+      } catch (e) {
+        throw await this.writeFailed(e);
+      }
+    };
+    const run = this.writeQueue.then(guarded, guarded);
     this.writeQueue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * After a failed write. What DuckDB does when the disk fills up (1.5): a commit whose WAL write
+   * fails is rolled back and the database goes on; a checkpoint that fails (an explicit one, or
+   * the automatic one after a commit, which then reports the durable commit as failed) leaves
+   * the database invalidated, every query on it failing, until it is detached and attached
+   * again; attaching replays the WAL and needs no free space. So the database is probed, attached
+   * again if DuckDB gave up on it, and the cached checkpoints and table shapes are re-read, since
+   * a commit reported as failed may have happened.
+   */
+  private async recover(): Promise<void> {
+    // A connection of its own: one whose default catalog is the invalidated database can run nothing.
+    const conn = await this.instance.connect();
+    try {
+      try {
+        await conn.run(`SELECT 1 FROM ${CATALOG}._sluice.checkpoints LIMIT 0`);
+      } catch (e) {
+        await conn.run(`DETACH DATABASE IF EXISTS ${CATALOG}`);
+        await conn.run(`ATTACH ${literal(this.path)} AS ${CATALOG}`);
+        this.logger.warn({ path: this.path, reason: messageOf(e) }, 'DuckDB gave up on the store after a failed write; attached it again');
+      }
+      await this.loadSchemas(conn);
+      // Refilled, not just emptied: a commit decides between UPDATE and INSERT of the checkpoint row
+      // by what is cached.
+      const cps = await conn.runAndReadAll(`SELECT source, log_offset, position::VARCHAR, snapshotting FROM ${CATALOG}._sluice.checkpoints`);
+      this.checkpoints.clear();
+      for (const row of cps.getRows()) {
+        this.checkpoints.set(String(row[0]), {
+          logOffset: Number(row[1]),
+          position: row[2] === null ? null : (JSON.parse(String(row[2])) as SourcePosition),
+          snapshotting: Boolean(row[3]),
+        });
+      }
+      this.suspect = false;
+    } finally {
+      conn.closeSync();
+    }
+  }
+
+  /** The replicas' shapes as committed, read into the cache the appliers share. */
+  private async loadSchemas(conn: DuckDBConnection): Promise<void> {
+    const specs = await conn.runAndReadAll(`SELECT spec::VARCHAR FROM ${CATALOG}._sluice.tables`);
+    this.schemas.clear();
+    for (const [spec] of specs.getRows()) {
+      const part = JSON.parse(String(spec)) as SchemaPart & { source: string };
+      this.schemas.set(`${part.source}.${part.table}`, part);
+    }
+  }
+
+  /** Marks the store for a check before the next write; a full disk becomes SLUICE_DISK_FULL. */
+  private async writeFailed(e: unknown): Promise<unknown> {
+    this.suspect = true;
+    if (e instanceof SluiceError && e.code === 'SLUICE_DISK_FULL') return e;
+    // DuckDB says "No space left" only in its message text, so the filesystem is asked instead.
+    const free = isNoSpace(e) ? 0 : await freeBytes(dirname(this.path));
+    if (free === null || free >= LOW_SPACE_BYTES) return e;
+    return diskFullError(this.path, `writing the store (${free} bytes free)`, e instanceof SluiceError && e.cause !== undefined ? e.cause : e);
   }
 
   async checkpoint(source: string): Promise<Checkpoint | null> {
@@ -227,49 +297,103 @@ export class DuckDbStore implements ReplicaStore {
   }
 
   apply(source: string, records: readonly ChangeRecord[], nextOffset: number): Promise<void> {
-    return this.exclusive(async () => {
-      // A model failing at run time is taken out and the batch applied again without it: the
-      // replicas and the other models must not stall behind one bad model.
-      for (;;) {
-        try {
-          return await this.applyOnce(source, records, nextOffset);
-        } catch (e) {
-          const failure = e instanceof SluiceError ? e.cause : e;
-          if (!(failure instanceof ModelMaintenanceError)) throw e;
-          const stale = this.models.markFailed(failure.model, messageOf(failure.cause));
-          await this.writer.run(`DELETE FROM _sluice.models WHERE name IN (${stale.map(literal).join(', ')})`);
-          this.logger.warn({ model: failure.model, reason: messageOf(failure.cause) }, 'model failed; taken out of maintenance');
-        }
+    return this.exclusive(() => this.withoutFailedModels(() => this.applyOnce(source, records, nextOffset)));
+  }
+
+  /**
+   * A model failing at run time is taken out and the batch applied again without it: the
+   * replicas and the other models must not stall behind one bad model.
+   */
+  private async withoutFailedModels<T>(attempt: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await attempt();
+      } catch (e) {
+        const failure = e instanceof SluiceError ? e.cause : e;
+        if (!(failure instanceof ModelMaintenanceError)) throw e;
+        const stale = this.models.markFailed(failure.model, messageOf(failure.cause));
+        await this.writer.run(`DELETE FROM _sluice.models WHERE name IN (${stale.map(literal).join(', ')})`);
+        this.logger.warn({ model: failure.model, reason: messageOf(failure.cause) }, 'model failed; taken out of maintenance');
       }
-    });
+    }
   }
 
   private async applyOnce(source: string, records: readonly ChangeRecord[], nextOffset: number): Promise<void> {
     const applier = new BatchApplier(this.writer, source, this.schemas, this.stageDir, this.models);
-    const previous = this.checkpoints.get(source);
     await this.writer.run('BEGIN TRANSACTION');
     try {
       const applied = await applier.apply(records);
-      const cp: Checkpoint = {
-        logOffset: nextOffset,
-        position: applied.position ?? previous?.position ?? null,
-        snapshotting: applied.snapshotting ?? previous?.snapshotting ?? false,
-      };
-      const pos = cp.position ? literal(JSON.stringify(cp.position)) : 'NULL';
-      await this.writer.run(
-        previous
-          ? `UPDATE _sluice.checkpoints SET log_offset = ${nextOffset}, position = ${pos}, snapshotting = ${cp.snapshotting},
-               updated_at = now() WHERE source = ${literal(source)}`
-          : `INSERT INTO _sluice.checkpoints VALUES (${literal(source)}, ${nextOffset}, ${pos}, ${cp.snapshotting}, now())`,
-      );
-      await this.writer.run('COMMIT');
-      this.checkpoints.set(source, cp);
+      await this.commitWithCheckpoint(source, nextOffset, applied);
       applier.commitSchemas();
     } catch (e) {
       await this.writer.run('ROLLBACK').catch(() => undefined);
       throw e instanceof SluiceError
         ? e
         : new SluiceError('SLUICE_STORE_APPLY', `applying changes of source ${source} failed: ${messageOf(e)}`, { cause: e });
+    } finally {
+      await applier.cleanup();
+    }
+  }
+
+  /** Writes the source's checkpoint into the open transaction and commits it. */
+  private async commitWithCheckpoint(
+    source: string,
+    nextOffset: number,
+    applied: { position: SourcePosition | null; snapshotting: boolean | null },
+  ): Promise<void> {
+    const previous = this.checkpoints.get(source);
+    const cp: Checkpoint = {
+      logOffset: nextOffset,
+      position: applied.position ?? previous?.position ?? null,
+      snapshotting: applied.snapshotting ?? previous?.snapshotting ?? false,
+    };
+    const pos = cp.position ? literal(JSON.stringify(cp.position)) : 'NULL';
+    await this.writer.run(
+      previous
+        ? `UPDATE _sluice.checkpoints SET log_offset = ${nextOffset}, position = ${pos}, snapshotting = ${cp.snapshotting},
+             updated_at = now() WHERE source = ${literal(source)}`
+        : `INSERT INTO _sluice.checkpoints VALUES (${literal(source)}, ${nextOffset}, ${pos}, ${cp.snapshotting}, now())`,
+    );
+    await this.writer.run('COMMIT');
+    this.checkpoints.set(source, cp);
+  }
+
+  /**
+   * The writer stays held from the first piece to the last (a transaction of the store cannot
+   * share its connection), so other sources' batches wait behind a transaction in pieces.
+   */
+  applyPieces(source: string, open: () => { next(): Promise<PieceChunk> }): Promise<{ nextOffset: number; applied: boolean }> {
+    return this.exclusive(() => this.withoutFailedModels(() => this.applyPiecesOnce(source, open())));
+  }
+
+  private async applyPiecesOnce(source: string, reader: { next(): Promise<PieceChunk> }): Promise<{ nextOffset: number; applied: boolean }> {
+    // One applier for all chunks: schema changes stay pending until the commit, like in one batch.
+    const applier = new BatchApplier(this.writer, source, this.schemas, this.stageDir, this.models);
+    await this.writer.run('BEGIN TRANSACTION');
+    try {
+      for (;;) {
+        const chunk = await reader.next();
+        if (chunk.end === 'abandoned') {
+          // Its source sends the transaction again, whole: nothing of this run may stay.
+          await this.writer.run('ROLLBACK');
+          await this.writer.run('BEGIN TRANSACTION');
+          await this.commitWithCheckpoint(source, chunk.nextOffset, { position: null, snapshotting: null });
+          return { nextOffset: chunk.nextOffset, applied: false };
+        }
+        const applied = await applier.apply(chunk.records);
+        // Staged rows are in the store's transaction now; their files need not wait for the commit.
+        await applier.cleanup();
+        if (chunk.end === 'done') {
+          await this.commitWithCheckpoint(source, chunk.nextOffset, applied);
+          applier.commitSchemas();
+          return { nextOffset: chunk.nextOffset, applied: true };
+        }
+      }
+    } catch (e) {
+      await this.writer.run('ROLLBACK').catch(() => undefined);
+      throw e instanceof SluiceError
+        ? e
+        : new SluiceError('SLUICE_STORE_APPLY', `applying a transaction in pieces of source ${source} failed: ${messageOf(e)}`, { cause: e });
     } finally {
       await applier.cleanup();
     }

@@ -8,9 +8,12 @@ import { type TestSluice, startSluice, tempDir } from './helpers/sluice.js';
 const run = promisify(execFile);
 const DB = 'sluice_t_auth';
 const PASSWORD = 's3cret-pässword';
+/** Postgres here trusts local connections, so any password works: it is only there to be hidden. */
+const SOURCE_PASSWORD = 'source-pw-5521';
 
 describe('authentication with api.auth.users', () => {
   let sl: TestSluice;
+  const logLines: string[] = [];
 
   beforeAll(async () => {
     const url = await freshDatabase(DB);
@@ -18,7 +21,8 @@ describe('authentication with api.auth.users', () => {
     await c.query('CREATE TABLE t (id int PRIMARY KEY)');
     await c.query('INSERT INTO t VALUES (1), (2), (3)');
     await c.end();
-    sl = await startSluice({ name: 'authsrc', kind: 'postgres', url, tables: ['t'] }, tempDir('auth'), { api: { auth: { users: { analyst: PASSWORD } } } });
+    const withPassword = url.replace('postgres@', `postgres:${SOURCE_PASSWORD}@`);
+    sl = await startSluice({ name: 'authsrc', kind: 'postgres', url: withPassword, tables: ['t'] }, tempDir('auth'), { api: { auth: { users: { analyst: PASSWORD } } } }, { write: (l) => logLines.push(l) });
     const basic = `Basic ${Buffer.from(`analyst:${PASSWORD}`).toString('base64')}`;
     await waitFor('snapshot', async () => {
       const r = await fetch(`${sl.http}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: basic }, body: JSON.stringify({ sql: 'SELECT count(*) FROM authsrc.t' }) });
@@ -68,5 +72,16 @@ describe('authentication with api.auth.users', () => {
     const { stdout } = await run('psql', ['-h', '127.0.0.1', '-p', String(sl.pgPort), '-U', 'analyst', '-d', 'sluice', '-XAtc', 'SELECT 42'], { env: { ...process.env, PGPASSWORD: PASSWORD } });
     expect(stdout.trim()).toBe('42');
     await expect(run('psql', ['-h', '127.0.0.1', '-p', String(sl.pgPort), '-U', 'analyst', '-d', 'sluice', '-XAtc', 'SELECT 1', '-w'], { env: { ...process.env, PGPASSWORD: 'nope' } })).rejects.toMatchObject({ stderr: expect.stringContaining('password authentication failed') });
+  });
+
+  it('passwords appear in no log line at any level, and in no configuration error', async () => {
+    // After the logins above, right and wrong, on both doors.
+    expect(logLines.length).toBeGreaterThan(10);
+    const secrets = [PASSWORD, SOURCE_PASSWORD, Buffer.from(`analyst:${PASSWORD}`).toString('base64')];
+    for (const line of logLines) for (const s of secrets) expect(line).not.toContain(s);
+    const bad = await startSluice({ name: 'authsrc', kind: 'postgres', url: `postgres://u:${SOURCE_PASSWORD}@127.0.0.1:1/x`, tables: ['t'], slot: 'Not A Slot!' }).catch((e: Error) => e);
+    expect(bad).toBeInstanceOf(Error);
+    expect(String((bad as Error).message)).toContain('slot');
+    expect(String((bad as Error).message)).not.toContain(SOURCE_PASSWORD);
   });
 });

@@ -32,16 +32,15 @@ export class DebeziumKafkaSource implements ChangeSource {
     private readonly config: DebeziumKafkaSourceConfig,
     private readonly log: ChangeLog,
     private readonly logger: Logger,
-    /** The replicas' shapes as the store has them: topics without schemas are typed by them. */
-    private readonly storedSchemas: () => Promise<ReadonlyMap<string, SchemaPart>>,
   ) {
     this.name = config.name;
     this.tracker = new SourceTracker(config.name, 'debezium-kafka', logger);
     this.decoder = new DebeziumBatchDecoder(config.name);
   }
 
-  async start(storedTables: ReadonlySet<string>): Promise<void> {
-    this.decoder.setStored(storedTables, await this.storedSchemas());
+  /** Topics without schemas are typed by the shapes the store holds. */
+  async start(stored: ReadonlyMap<string, SchemaPart>): Promise<void> {
+    this.decoder.setStored(new Set(stored.keys()), stored);
     const kafka = kafkaClient(this.config, this.logger);
     await assertReachable(this.config, this.logger, `source "${this.name}"`);
     this.offsets = KafkaOffsets.parse(await resumePosition(this.log));

@@ -7,7 +7,8 @@ import { Backoff, reportInterruption } from '../../core/reconnect.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
 import type { StreamCallbacks } from '../../core/source-tracker.js';
 import { TransactionBuilder } from '../../core/transaction-builder.js';
-import { compareBinlogPositions, connectMysql, connectionOptions, formatBinlogPosition, parseBinlogPosition, parseMysqlUrl } from './connection.js';
+import { connectMysql, connectionOptions, formatBinlogPosition, parseBinlogPosition, parseMysqlUrl } from './connection.js';
+import { SnapshotFences } from '../../core/snapshot-fences.js';
 import { type MysqlTable, describeMysqlTable } from './table-catalog.js';
 import { writeMysqlValue } from './value-writer.js';
 
@@ -30,12 +31,17 @@ export interface BinlogStreamOptions {
   readonly source: string;
   readonly defaultDb: string;
   readonly tables: readonly MysqlTable[];
-  /** Replica table -> binlog position its copy was taken at (see SnapshotEndHeader.fences). */
-  readonly fences: Map<string, string>;
+  readonly fences: SnapshotFences;
   readonly log: ChangeLog;
   readonly logger: Logger;
+  /** Above this many bytes waiting for the log, the binlog connection is paused (backpressure). */
+  readonly maxPendingBytes?: number;
+  /** A transaction past this many bytes of rows goes to the log in pieces (see PieceInfo). */
+  readonly pieceBytes?: number;
 }
 
+
+const DEFAULT_MAX_PENDING_BYTES = 16 * 1024 * 1024;
 
 const DDL = /^\s*(alter|create|drop|rename|truncate)\s/i;
 
@@ -55,7 +61,10 @@ export class BinlogStream {
   private builder: TransactionBuilder;
   private gtid: string | undefined;
   private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Position after the newest whole transaction in `pending`; pieces alone move nothing. */
   private pendingPosition: string | null = null;
+  private paused = false;
   private appending: Promise<void> | null = null;
   private failSession: ((e: unknown) => void) | null = null;
   /** Where the next session starts: after the last transaction that reached the log. */
@@ -65,7 +74,7 @@ export class BinlogStream {
 
   constructor(private readonly o: BinlogStreamOptions) {
     for (const t of o.tables) this.tables.set(`${t.database}.${t.name}`, t);
-    this.builder = new TransactionBuilder(o.source);
+    this.builder = new TransactionBuilder(o.source, o.pieceBytes);
   }
 
   async run(from: string, cb: StreamCallbacks): Promise<void> {
@@ -84,6 +93,7 @@ export class BinlogStream {
       const { file, pos } = parseBinlogPosition(from);
       const zongji = new ZongJi(connectionOptions(parseMysqlUrl(this.o.url)));
       this.zongji = zongji;
+      this.paused = false;
       this.builder.discard();
       this.chain = Promise.resolve();
       let done = false;
@@ -129,7 +139,7 @@ export class BinlogStream {
       case 'writerows':
       case 'updaterows':
       case 'deleterows':
-        return this.rows(evt);
+        return this.rows(evt, position, cb);
       case 'xid':
         return this.commit(evt, position, cb);
       case 'query': {
@@ -152,19 +162,34 @@ export class BinlogStream {
   }
 
   private commit(evt: BinlogEvent, position: string, cb: StreamCallbacks): void {
-    for (const [table, fence] of this.o.fences) {
-      // The copy of this table already holds what committed up to its fence.
-      if (compareBinlogPositions(position, fence) <= 0) this.builder.dropTable(table);
-      else this.o.fences.delete(table);
-    }
+    this.o.fences.apply(position, this.builder);
     const pos: SourcePosition = { lsn: position, tsMs: evt.timestamp, ...(this.gtid ? { gtid: this.gtid } : {}) };
     const record = this.builder.finish(pos);
     this.gtid = undefined;
     if (!record) return;
+    this.enqueue(record, position, cb);
+  }
+
+  /** `position` for a whole transaction (or its last piece), null for an earlier piece. */
+  private enqueue(record: Buffer, position: string | null, cb: StreamCallbacks): void {
     this.pending.push(record);
-    this.pendingPosition = position;
+    this.pendingBytes += record.length;
+    if (position !== null) this.pendingPosition = position;
+    if (this.pendingBytes > (this.o.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES)) this.pause(true);
     // A failed append ends the session with that failure; the next one resumes from the log.
     this.appending ??= this.appendPending(cb).catch((e) => this.failSession?.(e));
+  }
+
+  /**
+   * Stops reading the binlog connection while the log is behind, so the server holds the
+   * changes back instead of this process buffering them.
+   */
+  private pause(on: boolean): void {
+    if (on === this.paused) return;
+    this.paused = on;
+    const connection = (this.zongji as unknown as { connection?: { pause(): void; resume(): void } | null } | null)?.connection;
+    if (on) connection?.pause();
+    else connection?.resume();
   }
 
   /**
@@ -175,11 +200,16 @@ export class BinlogStream {
     try {
       while (this.pending.length > 0) {
         const batch = this.pending;
-        const position = this.pendingPosition!;
+        const position = this.pendingPosition;
         this.pending = [];
+        this.pendingBytes = 0;
+        this.pendingPosition = null;
+        this.pause(false);
         await this.o.log.append(batch);
-        cb.onLogged(position);
-        this.resume = position;
+        if (position !== null) {
+          cb.onLogged(position);
+          this.resume = position;
+        }
         this.backoff.reset();
       }
     } finally {
@@ -222,7 +252,7 @@ export class BinlogStream {
     w.endRow();
   }
 
-  private async rows(evt: BinlogEvent): Promise<void> {
+  private async rows(evt: BinlogEvent, position: string, cb: StreamCallbacks): Promise<void> {
     const t = await this.tableFor(evt);
     if (!t) return;
     const w = this.builder.rows(t.replicaName);
@@ -238,6 +268,12 @@ export class BinlogStream {
         this.writeRow(w, keyChanged ? 'c' : 'u', t, after);
       }
     }
+    if (!this.builder.full) return;
+    // A transaction's events lie together in the binlog, so this event is on the same side of a
+    // fence as its commit: the fence can be applied now, before the rows leave the builder.
+    this.o.fences.apply(position, this.builder);
+    const piece = this.builder.cut();
+    if (piece) this.enqueue(piece, null, cb);
   }
 
   async stop(): Promise<void> {

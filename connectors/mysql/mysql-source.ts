@@ -1,6 +1,7 @@
 import type mysql from 'mysql2/promise';
 import type { Logger } from 'pino';
-import { type SourcePosition, decodeRecord } from '../../core/change-record.js';
+import type { SchemaPart, SourcePosition } from '../../core/change-record.js';
+import { SnapshotFences } from '../../core/snapshot-fences.js';
 import { resumePosition } from '../../core/resume-position.js';
 import type { MysqlSourceConfig } from '../../core/config.js';
 import { SluiceError } from '../../core/errors.js';
@@ -49,7 +50,7 @@ export class MysqlSource implements ChangeSource {
     this.tracker = new SourceTracker(config.name, 'mysql', logger);
   }
 
-  async start(storedTables: ReadonlySet<string>): Promise<void> {
+  async start(stored: ReadonlyMap<string, SchemaPart>): Promise<void> {
     const conn = await connectMysql(this.config.url);
     const db = parseMysqlUrl(this.config.url).database;
     let tables: MysqlTable[];
@@ -63,8 +64,8 @@ export class MysqlSource implements ChangeSource {
       await conn.end().catch(() => undefined);
     }
     // Tables listed since the last run: copied on their own, the others keep streaming.
-    const added = needSnapshot ? [] : tables.filter((t) => !storedTables.has(t.replicaName));
-    const fences = needSnapshot ? new Map<string, string>() : await this.pendingFences();
+    const added = needSnapshot ? [] : tables.filter((t) => !stored.has(t.replicaName));
+    const fences = needSnapshot ? new SnapshotFences(compareBinlogPositions) : await SnapshotFences.pending(this.log, compareBinlogPositions);
     this.stream = new BinlogStream({
       url: this.config.url,
       serverId: this.config.serverId ?? defaultServerId(this.name),
@@ -76,31 +77,6 @@ export class MysqlSource implements ChangeSource {
       logger: this.logger,
     });
     this.task = this.run(tables, needSnapshot, added);
-  }
-
-  /**
-   * Fences of the latest snapshot of added tables that the log has not streamed past yet: a
-   * restart between that snapshot and its fence positions must keep dropping those tables'
-   * older changes. Looks back over the tail of the log only; fences lie just behind it.
-   */
-  private async pendingFences(): Promise<Map<string, string>> {
-    const fences = new Map<string, string>();
-    const from = Math.max(this.log.startOffset, this.log.endOffset - 10_000);
-    let latest: string | null = null;
-    for (let at = from; at < this.log.endOffset; ) {
-      const records = await this.log.read(at);
-      for (const r of records) {
-        const h = decodeRecord(r.payload).header;
-        if (h.kind === 'snapshot-end' && h.fences) {
-          fences.clear();
-          for (const [t, p] of Object.entries(h.fences)) fences.set(t, p);
-        }
-        if (h.kind === 'changes' && h.position) latest = h.position.lsn;
-      }
-      at = records[records.length - 1].offset + 1;
-    }
-    for (const [t, p] of fences) if (latest && compareBinlogPositions(latest, p) > 0) fences.delete(t);
-    return fences;
   }
 
   private async checkServer(conn: mysql.Connection): Promise<void> {

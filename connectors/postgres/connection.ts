@@ -40,3 +40,9 @@ export function lsnToBigInt(lsn: string): bigint {
   const [hi, lo] = lsn.split('/');
   return (BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`);
 }
+
+export function compareLsn(a: string, b: string): number {
+  const x = lsnToBigInt(a);
+  const y = lsnToBigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}

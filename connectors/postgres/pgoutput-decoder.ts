@@ -6,6 +6,8 @@ import { pgArrayToJson } from './pg-array.js';
 import { type CapturedTable, schemaPartOf } from '../../core/captured-table.js';
 import type { TypeCatalog } from './type-catalog.js';
 import { isBareJsonElement } from './type-map.js';
+import { AttributeBook } from './attribute-book.js';
+import type { SnapshotFences } from '../../core/snapshot-fences.js';
 
 const KIND_NULL = 0x6e; // 'n'
 const KIND_UNCHANGED = 0x75; // 'u': TOASTed value not sent because it did not change
@@ -33,6 +35,19 @@ interface RelationState {
   readonly oldT: TupleSlots;
 }
 
+interface RelationMessage {
+  readonly oid: number;
+  /** `schema.name` */
+  readonly table: string;
+  /** 'd' default, 'n' nothing, 'f' full, 'i' index */
+  readonly identity: string;
+  readonly columns: ReadonlyArray<{ readonly flags: number; readonly name: string; readonly typeOid: number; readonly typmod: number }>;
+}
+
+function shapeOf(m: RelationMessage): string {
+  return JSON.stringify(m.columns.map((c) => [c.name, c.typeOid, c.typmod]));
+}
+
 export interface CommittedTransaction {
   readonly position: SourcePosition;
   /** The encoded log record, or null when the transaction touched no captured table. */
@@ -57,6 +72,9 @@ function readTimestampMs(buf: Buffer, at: number): number {
 export class PgoutputDecoder {
   private readonly relations = new Map<number, RelationState>();
   private readonly emittedSchemas = new Map<string, string>();
+  /** Per source table, the columns (name, type, typmod) of its last Relation message. */
+  private readonly shapes = new Map<string, string>();
+
   private xid = 0;
   private pos = 0;
   private open = false;
@@ -65,6 +83,9 @@ export class PgoutputDecoder {
     private readonly tables: ReadonlyMap<string, CapturedTable>,
     private readonly types: TypeCatalog,
     private readonly builder: TransactionBuilder,
+    /** Kept by the stream across reconnects; by default what the tables' specs say. */
+    private readonly book = AttributeBook.of(tables.values()),
+    private readonly fences?: SnapshotFences,
   ) {}
 
   /** Between a transaction's Begin and its Commit. */
@@ -83,6 +104,7 @@ export class PgoutputDecoder {
       case 0x43 /* C */: {
         this.open = false;
         const position = { lsn: readLsn(buf, 10), txId: this.xid, tsMs: readTimestampMs(buf, 18) };
+        this.fences?.apply(position.lsn, this.builder);
         return { position, record: this.builder.finish(position) };
       }
       case 0x52 /* R */:
@@ -116,28 +138,52 @@ export class PgoutputDecoder {
     return s;
   }
 
-  private relation(buf: Buffer): void {
+  private readRelation(buf: Buffer): RelationMessage {
     const oid = buf.readUInt32BE(1);
     this.pos = 5;
     const schema = this.readString(buf);
     const name = this.readString(buf);
-    this.pos += 1; // replica identity setting: taken from the catalog at start-up instead
+    const identity = String.fromCharCode(buf[this.pos++]);
     const n = buf.readInt16BE(this.pos);
     this.pos += 2;
-    const table = this.tables.get(`${schema}.${name}`) ?? null;
-    const columns: ColumnSpec[] = [];
+    const columns: Array<RelationMessage['columns'][number]> = [];
     for (let i = 0; i < n; i++) {
-      this.pos += 1; // flags
+      const flags = buf[this.pos++];
       const col = this.readString(buf);
-      const typeOid = buf.readUInt32BE(this.pos);
-      const typmod = buf.readInt32BE(this.pos + 4);
+      columns.push({ flags, name: col, typeOid: buf.readUInt32BE(this.pos), typmod: buf.readInt32BE(this.pos + 4) });
       this.pos += 8;
-      columns.push(this.types.column(col, typeOid, typmod, table?.keyColumns.includes(col) ?? false));
     }
-    const keyIdx = Int32Array.from(table?.keyColumns.map((k) => columns.findIndex((c) => c.name === k)) ?? []);
-    if (keyIdx.includes(-1)) {
-      throw new SluiceError('SLUICE_PG_NO_REPLICA_IDENTITY', `key column of ${schema}.${name} is gone from the table`);
+    return { oid, table: `${schema}.${name}`, identity, columns };
+  }
+
+  /**
+   * A Relation message of a captured table whose columns differ from the last ones this session
+   * saw of it (or the first of it): the stream reads the table's attributes from the catalog
+   * (`learn`) before decoding it, so that renamed columns and added defaults are recognised.
+   */
+  catalogReadFor(buf: Buffer): { oid: number; table: string } | null {
+    if (buf[0] !== 0x52 /* R */) return null;
+    const m = this.readRelation(buf);
+    if (!this.tables.has(m.table) || this.shapes.get(m.table) === shapeOf(m)) return null;
+    return { oid: m.oid, table: m.table };
+  }
+
+  private relation(buf: Buffer): void {
+    const m = this.readRelation(buf);
+    const { oid } = m;
+    const table = this.tables.get(m.table) ?? null;
+    this.shapes.set(m.table, shapeOf(m));
+    const attributes = table ? this.book.resolve(m.table, m.columns.map((c) => c.name)) : [];
+    // FULL identity marks every column; the key is then the primary key, if any, by attnum.
+    const fullKey = new Set(table?.columns.filter((c) => c.key).map((c) => c.attnum ?? c.name));
+    const isKey = (c: RelationMessage['columns'][number], i: number): boolean =>
+      !table ? false : m.identity === 'f' ? fullKey.has(attributes[i]?.attnum ?? c.name) : (c.flags & 1) === 1;
+    const columns = m.columns.map((c, i) => this.types.column(c.name, c.typeOid, c.typmod, isKey(c, i), attributes[i]));
+    const keyIdx = Int32Array.from(columns.flatMap((c, i) => (c.key ? [i] : [])));
+    if (table && m.identity === 'f' && keyIdx.length !== fullKey.size) {
+      throw new SluiceError('SLUICE_PG_NO_REPLICA_IDENTITY', `key column of ${m.table} is gone from the table`);
     }
+    const n = columns.length;
     this.relations.set(oid, {
       table,
       columns,
@@ -148,7 +194,7 @@ export class PgoutputDecoder {
     });
     if (!table) return;
     // Only what changes the replica counts; the first sight in a session is always sent.
-    const signature = JSON.stringify(columns.map((c) => [c.name, c.storeType, c.key]));
+    const signature = JSON.stringify(columns.map((c) => [c.name, c.storeType, c.key, c.attnum]));
     if (this.emittedSchemas.get(table.replicaName) !== signature) {
       this.emittedSchemas.set(table.replicaName, signature);
       this.builder.schema(schemaPartOf(table, columns));

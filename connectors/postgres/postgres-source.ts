@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type pg from 'pg';
-import type { SourcePosition } from '../../core/change-record.js';
+import type { SchemaPart, SourcePosition } from '../../core/change-record.js';
 import { resumePosition } from '../../core/resume-position.js';
 import type { PostgresSourceConfig } from '../../core/config.js';
 import { SluiceError } from '../../core/errors.js';
@@ -8,7 +8,8 @@ import type { ChangeLog } from '../../core/log/change-log.js';
 import type { ChangeSource, SourceStatus } from '../../core/source.js';
 import { SourceTracker } from '../../core/source-tracker.js';
 import { ident, literal } from '../../core/sql.js';
-import { connect, lsnToBigInt, redactUrl } from './connection.js';
+import { compareLsn, connect, lsnToBigInt, redactUrl } from './connection.js';
+import { SnapshotFences } from '../../core/snapshot-fences.js';
 import { ReplicationStream } from './replication-stream.js';
 import { takeSnapshot } from './snapshot.js';
 import type { CapturedTable } from '../../core/captured-table.js';
@@ -45,10 +46,11 @@ export class PostgresSource implements ChangeSource {
    * Validates everything that can be wrong with the source before anything runs, so that
    * `sluice run` fails at start-up with the reason; then snapshots/streams in the background.
    */
-  async start(_storedTables: ReadonlySet<string>): Promise<void> {
+  async start(stored: ReadonlyMap<string, SchemaPart>): Promise<void> {
     const client = await connect(this.config.url);
     let tables: CapturedTable[];
     let needSnapshot: boolean;
+    let added: CapturedTable[];
     try {
       await this.checkServer(client);
       const types = await TypeCatalog.load(client);
@@ -56,6 +58,8 @@ export class PostgresSource implements ChangeSource {
       for (const spec of this.config.tables) tables.push(await describeTable(client, spec, types));
       await this.ensurePublication(client, tables);
       needSnapshot = await this.decideSnapshot(client);
+      // Tables listed since the last run: copied on their own, the others keep streaming.
+      added = needSnapshot ? [] : tables.filter((t) => !stored.has(t.replicaName));
       this.stream = new ReplicationStream({
         url: this.config.url,
         slot: this.slot,
@@ -63,6 +67,9 @@ export class PostgresSource implements ChangeSource {
         source: this.name,
         tables,
         types,
+        stored,
+        checkSlot: () => this.checkSlot(),
+        fences: needSnapshot ? new SnapshotFences(compareLsn) : await SnapshotFences.pending(this.log, compareLsn),
         log: this.log,
         logger: this.logger,
       });
@@ -71,7 +78,7 @@ export class PostgresSource implements ChangeSource {
     } finally {
       await client.end().catch(() => undefined);
     }
-    this.task = this.run(tables, needSnapshot);
+    this.task = this.run(tables, needSnapshot, added);
   }
 
   private async checkServer(client: pg.Client): Promise<void> {
@@ -124,40 +131,95 @@ export class PostgresSource implements ChangeSource {
       return true;
     }
     this.tracker.lastLogged = resume;
-    if (!info || info.wal_status === 'lost') {
-      const why = !info ? `replication slot ${this.slot} is missing` : `replication slot ${this.slot} was invalidated by the server (wal_status=lost)`;
-      if (this.config.onSlotLost !== 'resnapshot') {
-        throw new SluiceError(
-          'SLUICE_PG_SLOT_LOST',
-          `${why}: changes since ${resume} can no longer be streamed. Set sources[].onSlotLost: "resnapshot" to take a new snapshot`,
-        );
-      }
-      this.logger.warn({}, `${why}; taking a new snapshot`);
-      if (info) await client.query(`SELECT pg_drop_replication_slot(${literal(this.slot)})`);
-      return true;
-    }
-    return false;
+    const lost = this.slotLost(info);
+    if (!lost) return false;
+    if (this.config.onSlotLost !== 'resnapshot') throw lost;
+    this.logger.warn({ err: lost.message }, 'taking a new snapshot');
+    if (info) await client.query(`SELECT pg_drop_replication_slot(${literal(this.slot)})`);
+    return true;
   }
 
-  private async run(tables: readonly CapturedTable[], needSnapshot: boolean): Promise<void> {
+  /** Why the slot cannot stream any more (the server dropped or invalidated it), or null. */
+  private slotLost(info: { wal_status: string | null } | undefined): SluiceError | null {
+    if (info && info.wal_status !== 'lost') return null;
+    const why = !info ? `replication slot ${this.slot} is missing` : `replication slot ${this.slot} was invalidated by the server (wal_status=lost)`;
+    return new SluiceError(
+      'SLUICE_PG_SLOT_LOST',
+      `${why}: changes since ${this.tracker.lastLogged} can no longer be streamed. ` +
+        `Set sources[].onSlotLost: "resnapshot" to take a new snapshot automatically`,
+    );
+  }
+
+  /**
+   * Called by the stream after its connection failed: a lost slot is final, anything else
+   * (the server restarting, the network) is retried. Without an answer from the server, retry.
+   */
+  private async checkSlot(): Promise<void> {
+    let info: { wal_status: string | null } | undefined;
     try {
-      if (needSnapshot) {
-        this.tracker.lastLogged = await takeSnapshot({
-          url: this.config.url,
-          source: this.name,
-          slot: this.slot,
-          tables,
-          log: this.log,
-          logger: this.logger,
-          progress: this.tracker.startSnapshot(tables.length),
-          signal: this.abort.signal,
-        });
+      const client = await connect(this.config.url);
+      try {
+        info = (await client.query<{ wal_status: string | null }>(`SELECT wal_status FROM pg_replication_slots WHERE slot_name = $1`, [this.slot])).rows[0];
+      } finally {
+        await client.end().catch(() => undefined);
       }
-      if (this.stopping) return;
-      await this.stream!.run(this.tracker.lastLogged!, this.tracker);
+    } catch {
+      return;
+    }
+    const lost = this.slotLost(info);
+    if (lost) throw lost;
+  }
+
+  private async dropSlot(): Promise<void> {
+    const client = await connect(this.config.url);
+    try {
+      await client.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`, [this.slot]);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private async run(tables: readonly CapturedTable[], needSnapshot: boolean, added: readonly CapturedTable[]): Promise<void> {
+    try {
+      if (needSnapshot || added.length > 0) {
+        const copy = added.length > 0 ? added : tables;
+        if (added.length > 0) this.logger.info({ tables: added.map((t) => t.replicaName) }, 'snapshotting tables added to the source');
+        // Added tables: a temporary slot for the copy only, dropped with its connection.
+        const at = await this.snapshot(copy, added.length > 0 ? `${this.slot}_add` : this.slot, added.length > 0 ? this.tracker.lastLogged! : undefined);
+        if (added.length > 0) for (const t of added) this.stream!.fence(t.replicaName, at);
+        else this.tracker.lastLogged = at;
+      }
+      for (;;) {
+        if (this.stopping) return;
+        try {
+          await this.stream!.run(this.tracker.lastLogged!, this.tracker);
+          return;
+        } catch (e) {
+          if (!(e instanceof SluiceError && e.code === 'SLUICE_PG_SLOT_LOST') || this.config.onSlotLost !== 'resnapshot') throw e;
+          // Opted in: the replica is copied again from a new slot, and streaming goes on from there.
+          this.logger.warn({ err: e.message }, 'taking a new snapshot');
+          this.tracker.onError(e);
+          await this.dropSlot();
+          this.tracker.lastLogged = await this.snapshot(tables, this.slot);
+        }
+      }
     } catch (e) {
       if (!this.stopping) this.tracker.fail(e, 'SLUICE_PG_STREAM');
     }
+  }
+
+  private snapshot(tables: readonly CapturedTable[], slot: string, resumeFrom?: string): Promise<string> {
+    return takeSnapshot({
+      url: this.config.url,
+      source: this.name,
+      slot,
+      tables,
+      log: this.log,
+      logger: this.logger,
+      progress: this.tracker.startSnapshot(tables.length),
+      signal: this.abort.signal,
+      ...(resumeFrom ? { resumeFrom } : {}),
+    });
   }
 
   committed(position: SourcePosition): void {

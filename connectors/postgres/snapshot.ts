@@ -26,6 +26,12 @@ export interface SnapshotOptions {
   readonly chunkBytes?: number;
   /** Stops the copy (Ctrl-C during a long snapshot); the next start snapshots again. */
   readonly signal?: AbortSignal;
+  /**
+   * Copy tables added to a running source: the slot is a temporary one, used only for its
+   * consistent point and snapshot; the source's own slot resumes from `resumeFrom`, and the
+   * copied tables are fenced at the consistent point (see SnapshotEndHeader.fences).
+   */
+  readonly resumeFrom?: string;
 }
 
 /**
@@ -47,7 +53,8 @@ export async function takeSnapshot(o: SnapshotOptions): Promise<string> {
   };
   o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const created = await repl.query(`CREATE_REPLICATION_SLOT ${ident(o.slot)} LOGICAL pgoutput EXPORT_SNAPSHOT`);
+    const temporary = o.resumeFrom ? 'TEMPORARY ' : '';
+    const created = await repl.query(`CREATE_REPLICATION_SLOT ${ident(o.slot)} ${temporary}LOGICAL pgoutput EXPORT_SNAPSHOT`);
     const { consistent_point: lsn, snapshot_name: snapshotName } = created.rows[0] as { consistent_point: string; snapshot_name: string };
     o.logger.info({ slot: o.slot, lsn }, 'replication slot created; snapshot started');
 
@@ -61,9 +68,10 @@ export async function takeSnapshot(o: SnapshotOptions): Promise<string> {
       o.progress.tablesDone++;
     }
     await copier.query('COMMIT');
-    await o.log.append([
-      encodeRecord({ kind: 'snapshot-end', source: o.source, position: { lsn, tsMs: Date.now() } }),
-    ]);
+    const end = o.resumeFrom
+      ? { position: { lsn: o.resumeFrom, tsMs: Date.now() }, fences: Object.fromEntries(o.tables.map((t) => [t.replicaName, lsn])) }
+      : { position: { lsn, tsMs: Date.now() } };
+    await o.log.append([encodeRecord({ kind: 'snapshot-end', source: o.source, ...end })]);
     o.logger.info({ rows: o.progress.rows }, 'snapshot complete');
     return lsn;
   } finally {

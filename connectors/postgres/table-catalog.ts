@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { CapturedTable } from '../../core/captured-table.js';
 import { SluiceError } from '../../core/errors.js';
-import type { TypeCatalog } from './type-catalog.js';
+import type { ColumnAttribute, TypeCatalog } from './type-catalog.js';
 
 export function splitTableName(spec: string): { schema: string; name: string } {
   const dot = spec.indexOf('.');
@@ -53,13 +53,29 @@ export async function describeTable(client: pg.Client, spec: string, types: Type
       throw noIdentity(schema, name, 'has REPLICA IDENTITY NOTHING');
   }
 
-  const cols = await client.query<{ attname: string; atttypid: number; atttypmod: number }>(
-    `SELECT attname, atttypid::int AS atttypid, atttypmod FROM pg_attribute
-      WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
-    [row.oid],
-  );
-  const columns = cols.rows.map((c) => types.column(c.attname, c.atttypid, c.atttypmod, keyColumns.includes(c.attname)));
+  const cols = await readAttributes(client, row.oid);
+  const columns = cols.map((c) => types.column(c.attname, c.atttypid, c.atttypmod, keyColumns.includes(c.attname), c));
   return { connector: 'postgresql', database: row.db, schema, name, replicaName: replicaNameFor(schema, name), identity, keyColumns, columns };
+}
+
+export interface AttributeRow extends ColumnAttribute {
+  readonly attname: string;
+  readonly atttypid: number;
+  readonly atttypmod: number;
+}
+
+/**
+ * The live columns of a table, in attnum order. The missing value comes back as its element's
+ * text (the array literal's only element), which is what a replica column is cast from.
+ */
+export async function readAttributes(client: pg.Client, oid: number): Promise<AttributeRow[]> {
+  const { rows } = await client.query<AttributeRow>(
+    `SELECT attname, atttypid::int AS atttypid, atttypmod, attnum::int AS attnum,
+            CASE WHEN atthasmissing THEN (attmissingval::text::text[])[1] END AS missing
+       FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    [oid],
+  );
+  return rows;
 }
 
 function noIdentity(schema: string, name: string, why: string): SluiceError {

@@ -2,6 +2,16 @@ import type pg from 'pg';
 import type { ColumnSpec } from '../../core/change-record.js';
 import { mapPostgresType } from './type-map.js';
 
+/** What pg_attribute says about a live column beyond its type. */
+export interface ColumnAttribute {
+  readonly attnum: number;
+  /**
+   * The value rows that predate the column read (attmissingval): set when a column was added
+   * with a constant default, which Postgres does without rewriting, so without any WAL per row.
+   */
+  readonly missing: string | null;
+}
+
 interface PgType {
   readonly formatted: string;
   readonly elem: number;
@@ -39,8 +49,15 @@ export class TypeCatalog {
     return t.formatted;
   }
 
-  column(name: string, oid: number, typmod: number, key: boolean): ColumnSpec {
+  column(name: string, oid: number, typmod: number, key: boolean, attribute?: ColumnAttribute): ColumnSpec {
     const sourceType = this.format(oid, typmod);
-    return { name, sourceType, key, ...mapPostgresType(sourceType) };
+    return {
+      name,
+      sourceType,
+      key,
+      ...mapPostgresType(sourceType),
+      ...(attribute?.missing != null ? { default: attribute.missing } : {}),
+      ...(attribute ? { attnum: attribute.attnum } : {}),
+    };
   }
 }

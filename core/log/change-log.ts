@@ -1,3 +1,5 @@
+import type { SluiceError } from '../errors.js';
+
 /**
  * The durable, replayable log every change passes through. Offsets are dense record numbers
  * (like Kafka's), starting at 0 for a fresh log. The embedded implementation keeps segment
@@ -11,6 +13,12 @@ export interface LogRecord {
 export type FsyncPolicy = 'always' | 'interval' | 'never';
 
 export interface ChangeLog {
+  /**
+   * Why the last append failed, until an append succeeds again; null while appends work. Lets a
+   * status page show a full disk for as long as it lasts, not only while a writer is retrying.
+   */
+  readonly writeError?: SluiceError | null;
+
   /** Offset of the oldest record still retained. */
   readonly startOffset: number;
   /** Offset the next appended record will get (one past the last record). */

@@ -1,4 +1,5 @@
 import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
+import { diskFullError, isNoSpace } from '../disk-space.js';
 import { SluiceError, messageOf } from '../errors.js';
 import type { ChangeLog, FsyncPolicy, LogRecord } from './change-log.js';
 import { Segment } from './segment.js';
@@ -17,7 +18,7 @@ export interface EmbeddedLogOptions {
   readonly retentionBytes?: number | null;
   readonly retentionMs?: number | null;
   /** pino-compatible; used for recoverable oddities such as a torn tail found on open. */
-  readonly logger?: { warn(obj: object, msg: string): void };
+  readonly logger?: { warn(obj: object, msg: string): void; info?(obj: object, msg: string): void };
 }
 
 interface Waiter {
@@ -76,8 +77,11 @@ export class EmbeddedLog implements ChangeLog {
   #dirty = false;
   #intervalSync: Promise<void> | null = null;
   // After a failed write or fsync the file contents are unknown (fsync errors are not sticky),
-  // so the only safe move is to stop appending until the log is reopened and rescanned.
+  // so nothing is appended until the tail is cut back to the last record readers were given.
   #failed: SluiceError | null = null;
+  // False once an interval fsync failed: records readers already have may not be on disk, and
+  // cutting the file back cannot make that true again; only a reopen (a rescan) can.
+  #repairable = true;
   #closing: Promise<void> | null = null;
 
   private constructor(options: EmbeddedLogOptions, segments: Segment[]) {
@@ -103,6 +107,7 @@ export class EmbeddedLog implements ChangeLog {
       await mkdir(dir, { recursive: true });
       bases = (await readdir(dir)).map(Segment.parseFileName).filter((b): b is number => b !== null);
     } catch (e) {
+      if (isNoSpace(e)) throw diskFullError(dir, 'opening the log', e);
       throw new SluiceError('SLUICE_LOG_IO', `cannot open log directory ${dir}: ${messageOf(e)}`, { cause: e });
     }
     bases.sort((a, b) => a - b);
@@ -125,6 +130,7 @@ export class EmbeddedLog implements ChangeLog {
       }
     } catch (e) {
       await Promise.all(segments.map((s) => s.close()));
+      if (isNoSpace(e)) throw diskFullError(dir, 'opening the log', e);
       throw e;
     }
     return new EmbeddedLog(options, segments);
@@ -136,6 +142,11 @@ export class EmbeddedLog implements ChangeLog {
 
   get endOffset(): number {
     return this.#end;
+  }
+
+  /** Why the last append failed (SLUICE_DISK_FULL when the disk is full); null once one succeeds. */
+  get writeError(): SluiceError | null {
+    return this.#failed;
   }
 
   get #active(): Segment {
@@ -238,22 +249,45 @@ export class EmbeddedLog implements ChangeLog {
   }
 
   async #write(frame: Buffer, count: number): Promise<number> {
-    if (this.#failed) throw this.#failed;
+    if (this.#failed) await this.#repair();
     const first = this.#end;
     if (count === 0) return first;
-    let seg = this.#active;
-    if (seg.sizeBytes > 0 && seg.sizeBytes + frame.length > this.#segmentBytes) seg = await this.#roll();
     try {
+      let seg = this.#active;
+      if (seg.sizeBytes > 0 && seg.sizeBytes + frame.length > this.#segmentBytes) seg = await this.#roll();
       await seg.append(frame);
       this.#dirty = true;
       if (this.#policy === 'always') await seg.sync();
     } catch (e) {
-      this.#failed = new SluiceError('SLUICE_LOG_IO', `log append failed, reopen the log to recover: ${messageOf(e)}`, { cause: e });
+      this.#failed = this.#failure(e, 'appending to the log');
       throw this.#failed;
     }
     this.#end = first + count;
     for (const waiter of this.#waiters) if (waiter.offset < this.#end) waiter.settle();
     return first;
+  }
+
+  /**
+   * Runs before the first append after a failed one: cuts the active segment back to the last
+   * record readers were given, so no byte of the failed append (a partial record after ENOSPC,
+   * or whole records whose fsync failed) can be read back or end up under new records.
+   */
+  async #repair(): Promise<void> {
+    if (!this.#repairable) throw this.#failed!;
+    const seg = this.#active;
+    try {
+      await seg.truncateTo(this.#end - seg.baseOffset);
+    } catch (e) {
+      this.#failed = this.#failure(e, 'cutting back a failed append');
+      throw this.#failed;
+    }
+    this.#logger?.info?.({ dir: this.#dir, cause: this.#failed?.message }, 'log accepts appends again after a failed write');
+    this.#failed = null;
+  }
+
+  #failure(e: unknown, what: string): SluiceError {
+    if (isNoSpace(e)) return diskFullError(this.#active.path, what, e);
+    return new SluiceError('SLUICE_LOG_IO', `${what} failed: ${messageOf(e)}`, { cause: e });
   }
 
   async #roll(): Promise<Segment> {
@@ -273,6 +307,7 @@ export class EmbeddedLog implements ChangeLog {
       .sync()
       .catch((e: unknown) => {
         this.#failed = new SluiceError('SLUICE_LOG_IO', `log fsync failed, reopen the log to recover: ${messageOf(e)}`, { cause: e });
+        this.#repairable = false;
         this.#logger?.warn({ err: e, dir: this.#dir }, 'interval fsync of log segment failed; log no longer accepts appends');
       })
       .finally(() => {

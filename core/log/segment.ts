@@ -162,12 +162,31 @@ export class Segment {
       try {
         await this.#handle.truncate(start);
       } catch (e2) {
-        throw new SluiceError('SLUICE_LOG_IO', `append to ${this.path} failed (${messageOf(e)}) and could not be undone: ${messageOf(e2)}`, { cause: e2 });
+        // The cause stays the write's error (say ENOSPC): that is what the caller has to report.
+        throw new SluiceError('SLUICE_LOG_IO', `append to ${this.path} failed (${messageOf(e)}) and could not be undone: ${messageOf(e2)}`, { cause: e });
       }
       throw ioError('cannot append to log segment', this.path, e);
     }
     for (let pos = 0; pos < frame.length; pos += HEADER_BYTES + frame.readUInt32BE(pos)) this.#push(start + pos);
     this.#size = start + frame.length;
+  }
+
+  /**
+   * Cuts the file back to the end of record `index - 1` (relative to baseOffset) and makes that
+   * durable: whatever a failed append or fsync may have left after it is gone, even if the file
+   * held more than the index knew.
+   */
+  async truncateTo(index: number): Promise<void> {
+    if (!(index >= 0 && index <= this.#count)) throw new SluiceError('SLUICE_INTERNAL', `cannot cut ${this.path} back to record ${index} of ${this.#count}`);
+    const size = index < this.#count ? this.#positions[index] : this.#size;
+    try {
+      await this.#handle.truncate(size);
+      await this.#handle.datasync();
+    } catch (e) {
+      throw ioError('cannot cut back log segment', this.path, e);
+    }
+    this.#count = index;
+    this.#size = size;
   }
 
   async sync(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { type ChangeRecord, type SchemaPart, decodeRecord } from '../../core/change-record.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
+import { PieceReader, firstPieceIndex } from '../../core/transaction-pieces.js';
 import { messageOf } from '../../core/errors.js';
 import { BatchApplier, TABLES_DDL } from '../batch-applier.js';
 import { ModelMaintenanceError, type ModelRuntime } from './model-runtime.js';
@@ -43,8 +44,16 @@ export class LogReplay {
       // While a model waits for its input, one record at a time: it is built right after the
       // record that creates the input, and every later change reaches it (a history included).
       const raw = (await log.read(offset, this.runtime.hasWaiting() ? 1 : 16 * 1024 * 1024)).filter((r) => r.offset < until);
-      await this.applyBatch(source, raw.map((r) => decodeRecord(r.payload)));
-      offset = raw[raw.length - 1].offset + 1;
+      const records = raw.map((r) => decodeRecord(r.payload));
+      const pieceAt = firstPieceIndex(records);
+      if (pieceAt === 0) {
+        // The store's checkpoint (`until`) never sits inside a run of pieces: a run before it
+        // ends (or is interrupted) before it, so the reader never applies anything past it.
+        offset = await this.applyPieces(source, new PieceReader(log, offset, 16 * 1024 * 1024, new AbortController().signal));
+        continue;
+      }
+      await this.applyBatch(source, pieceAt > 0 ? records.slice(0, pieceAt) : records);
+      offset = pieceAt > 0 ? raw[pieceAt].offset : raw[raw.length - 1].offset + 1;
     }
     this.offsets.set(source, offset);
   }
@@ -66,6 +75,33 @@ export class LogReplay {
       } finally {
         await applier.cleanup();
       }
+    }
+  }
+
+  /** One transaction in pieces, in one transaction here too; an abandoned run leaves nothing. */
+  private async applyPieces(source: string, reader: PieceReader): Promise<number> {
+    const applier = new BatchApplier(this.conn, source, this.schemas, this.stageDir, this.runtime);
+    await this.conn.run('BEGIN TRANSACTION');
+    try {
+      for (;;) {
+        const chunk = await reader.next();
+        if (chunk.end === 'abandoned') {
+          await this.conn.run('ROLLBACK');
+          return chunk.nextOffset;
+        }
+        await applier.apply(chunk.records);
+        await applier.cleanup();
+        if (chunk.end === 'done') {
+          await this.conn.run('COMMIT');
+          applier.commitSchemas();
+          return chunk.nextOffset;
+        }
+      }
+    } catch (e) {
+      await this.conn.run('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      await applier.cleanup();
     }
   }
 

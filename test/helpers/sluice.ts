@@ -21,8 +21,11 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `sluice-${prefix}-`));
 }
 
-/** Sluice in this process, on an ephemeral port, with its data in `dataDir`. */
-export async function startSluice(source: Record<string, unknown>, dataDir = tempDir('t'), extra: Record<string, unknown> = {}): Promise<TestSluice> {
+/**
+ * Sluice in this process, on an ephemeral port, with its data in `dataDir`. With `logTo`, every
+ * log line at every level goes there.
+ */
+export async function startSluice(source: Record<string, unknown>, dataDir = tempDir('t'), extra: Record<string, unknown> = {}, logTo?: { write(line: string): unknown }): Promise<TestSluice> {
   const config = validateConfig({
     ...extra,
     sources: [source],
@@ -31,7 +34,7 @@ export async function startSluice(source: Record<string, unknown>, dataDir = tem
     api: { port: 0, pgPort: 0, ...(extra.api as object | undefined) },
     logging: { level: process.env.SLUICE_TEST_LOG ?? 'silent' },
   });
-  const app = new SluiceApp(config, createLogger(config.logging.level));
+  const app = new SluiceApp(config, logTo ? createLogger('trace', logTo) : createLogger(config.logging.level));
   await app.start();
   const http = app.address!.http;
   return {
