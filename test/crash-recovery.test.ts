@@ -39,7 +39,8 @@ describe('kill -9 and restart: nothing lost, nothing doubled', () => {
     const writerClient = await connectPg(url);
     await runCrashScenario({
       source: { name: 'crash', kind: 'postgres', url, tables: ['ledger', 'events'] },
-      kills: 6,
+      kills: 10,
+      snapshotKills: 3,
       startWriter: async () => loop(async () => {
         const r = Math.random();
         if (r < 0.4) {
@@ -78,7 +79,8 @@ describe('kill -9 and restart: nothing lost, nothing doubled', () => {
     let seq = 0;
     await runCrashScenario({
       source: { name: 'crashmy', kind: 'mysql', url, tables: ['ledger', 'events'] },
-      kills: 5,
+      kills: 8,
+      snapshotKills: 3,
       startWriter: async () => loop(async () => {
         const r = Math.random();
         if (r < 0.4) {

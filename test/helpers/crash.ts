@@ -22,6 +22,8 @@ export interface CrashScenario {
   /** Called after each kill, with the store's committed position (if any). */
   afterKill?(storePosition: string | null): Promise<void>;
   readonly kills: number;
+  /** How many of the kills come before streaming starts, so during the (restarted) snapshot. */
+  readonly snapshotKills: number;
 }
 
 export async function freePort(): Promise<number> {
@@ -44,8 +46,8 @@ export async function readStore(path: string, sql: string): Promise<unknown[][]>
 }
 
 /**
- * Runs `sluice run` as a child process and SIGKILLs it `kills` times (the first during the
- * snapshot, the others mid-stream) while the writer keeps committing; then lets it catch up and
+ * Runs `sluice run` as a child process and SIGKILLs it `kills` times (the first `snapshotKills`
+ * during the snapshot, each starting it over, the others mid-stream) while the writer keeps committing; then lets it catch up and
  * compares the store with the source: every row equal, no row of the key-less `events` table
  * doubled, and every transaction in the log once, in commit order.
  */
@@ -70,19 +72,25 @@ export async function runCrashScenario(s: CrashScenario): Promise<void> {
   const exited = (c: ChildProcess): Promise<unknown> => new Promise((r) => c.once('exit', r));
 
   let child: ChildProcess | null = null;
+  let killedMidSnapshot = 0;
   try {
     const writer = await s.startWriter();
     for (let i = 0; i < s.kills; i++) {
       child = start();
-      if (i > 0) await waitFor('streaming', async () => (await status())?.state === 'streaming', 60_000);
-      await new Promise((r) => setTimeout(r, (i === 0 ? 500 : 100) + Math.random() * 800));
+      const duringSnapshot = i < s.snapshotKills;
+      if (!duringSnapshot) await waitFor('streaming', async () => (await status())?.state === 'streaming', 60_000);
+      else await waitFor('snapshotting', async () => (await status())?.state === 'snapshotting', 60_000);
+      await new Promise((r) => setTimeout(r, duringSnapshot ? Math.random() * 300 : 100 + Math.random() * 800));
       child.kill('SIGKILL');
       await exited(child);
       child = null;
+      if (await endsInsideSnapshot(join(dir, 'log', name))) killedMidSnapshot++;
       const cp = await readStore(store, `SELECT json_extract_string(position, '$.lsn') FROM _sluice.checkpoints WHERE source = '${name}'`).catch(() => []);
       await s.afterKill?.(cp[0]?.[0] ? String(cp[0][0]) : null);
     }
     expect(await writer.stop()).toBeGreaterThan(20);
+    // The snapshot kills must have landed inside a snapshot at least once for them to mean anything.
+    if (s.snapshotKills > 0) expect(killedMidSnapshot).toBeGreaterThan(0);
 
     await s.sentinel();
     child = start();
@@ -127,4 +135,24 @@ export async function runCrashScenario(s: CrashScenario): Promise<void> {
   } finally {
     child?.kill('SIGKILL');
   }
+}
+
+/** Whether the log's last snapshot was begun and not ended: a process killed while copying. */
+async function endsInsideSnapshot(dir: string): Promise<boolean> {
+  const log = await EmbeddedLog.open({ dir });
+  let open = false;
+  try {
+    for (let at = log.startOffset; at < log.endOffset; ) {
+      const records = await log.read(at);
+      for (const r of records) {
+        const kind = decodeRecord(r.payload).header.kind;
+        if (kind === 'snapshot-begin') open = true;
+        if (kind === 'snapshot-end') open = false;
+      }
+      at = records[records.length - 1].offset + 1;
+    }
+  } finally {
+    await log.close();
+  }
+  return open;
 }
