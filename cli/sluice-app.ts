@@ -18,6 +18,8 @@ import { FollowerSource } from '../core/follower-source.js';
 import type { ChangeSource, SourceStatus } from '../core/source.js';
 import { SourcePipeline } from '../core/source-pipeline.js';
 import { qualified } from '../core/sql.js';
+import { BacklogGate } from '../core/log/backlog-gate.js';
+import { GatedLog } from '../core/log/gated-log.js';
 import { DuckDbStore } from '../olap/duckdb-store.js';
 import { QueryEngine } from '../olap/query/query-engine.js';
 import { PgServer } from '../api/pgwire/pg-server.js';
@@ -27,6 +29,7 @@ interface SourceRuntime {
   readonly source: ChangeSource;
   readonly log: ChangeLog;
   readonly pipeline: SourcePipeline;
+  readonly gate: BacklogGate;
 }
 
 /**
@@ -58,10 +61,11 @@ export class SluiceApp {
       const metrics = new Metrics({ sources: () => this.metricsSample(), storeBytes: () => this.storeBytes() });
       for (const sc of this.config.sources) {
         const log = await this.openLog(sc.name);
-        const source = this.createSource(sc, log);
-        const pipeline = new SourcePipeline(source, log, this.storeInstance, this.logger, this.config.pipeline.maxBatchBytes);
+        const gate = new BacklogGate(this.config.pipeline.maxBacklogBytes);
+        const source = this.createSource(sc, new GatedLog(log, gate));
+        const pipeline = new SourcePipeline(source, log, this.storeInstance, this.logger, this.config.pipeline.maxBatchBytes, gate);
         pipeline.onApplied((records, visibleAt, applyMs) => metrics.observeBatch(sc.name, records, visibleAt, applyMs));
-        this.runtimes.push({ source, log, pipeline });
+        this.runtimes.push({ source, log, pipeline, gate });
         // The pipeline first, so the source learns what the store already committed before it streams.
         await pipeline.start();
         await source.start(await this.storedSchemas(sc.name));
@@ -151,7 +155,7 @@ export class SluiceApp {
   async sourcesStatus(): Promise<object[]> {
     // While the store is failing (its disk full, say) the status page is what explains it.
     const tables = await this.storeInstance!.tableInfos().catch(() => []);
-    return this.runtimes.map(({ source, pipeline, log }) => {
+    return this.runtimes.map(({ source, pipeline, log, gate }) => {
       const s = source.status();
       const p = pipeline.status();
       // The log's own failure first: it lasts until an append succeeds, while the source's
@@ -160,7 +164,7 @@ export class SluiceApp {
       const lastCommit = Math.max(0, ...tables.filter((t) => t.source === s.name).map((t) => t.lastCommitMs ?? 0));
       return {
         ...s,
-        log: { endOffset: p.logEndOffset, appliedOffset: p.appliedOffset },
+        log: { endOffset: p.logEndOffset, appliedOffset: p.appliedOffset, backlogBytes: gate.backlogBytes },
         lastBatchMs: Math.round(p.lastBatchMs * 10) / 10,
         applyError: p.error,
         lastError: logError ?? (p.errorCode ? { code: p.errorCode, message: p.error } : null) ?? s.error,
@@ -262,6 +266,7 @@ export class SluiceApp {
     await this.pg?.close();
     this.pg = null;
     for (const r of this.runtimes) {
+      r.gate.release();
       await r.source.stop().catch((e) => this.logger.warn({ err: e }, 'stopping a source failed'));
       await r.pipeline.stop();
       await r.log.close().catch(() => undefined);

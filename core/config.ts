@@ -8,6 +8,13 @@ const identifier = z
   .string()
   .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier ([a-z_][a-z0-9_]*)');
 
+/**
+ * A replication connection silent this long is given up and reopened: a stalled peer (a dead NAT
+ * entry, a frozen server) keeps the socket open, so nothing else would notice. The server is
+ * asked to send a heartbeat at least every half of it.
+ */
+const stallTimeoutMs = z.number().int().min(1000).default(60_000);
+
 const postgresSource = z
   .object({
     name: identifier,
@@ -22,6 +29,7 @@ const postgresSource = z
     onSlotLost: z.enum(['fail', 'resnapshot']).default('fail'),
     /** Only apply this source's Kafka log, written by another Sluice: a query replica. */
     follow: z.boolean().default(false),
+    stallTimeoutMs,
   })
   .strict();
 
@@ -39,6 +47,7 @@ const mysqlSource = z
     onBinlogPurged: z.enum(['fail', 'resnapshot']).default('fail'),
     /** Only apply this source's Kafka log, written by another Sluice: a query replica. */
     follow: z.boolean().default(false),
+    stallTimeoutMs,
   })
   .strict();
 
@@ -116,8 +125,13 @@ const configSchema = z
       .prefault({}),
     pipeline: z
       .object({
-        /** Log bytes per store transaction (a source transaction is never split). */
+        /** Log bytes per store transaction (a source transaction is never split across two). */
         maxBatchBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+        /**
+         * Log bytes a source may be ahead of the store before its connector stops reading and
+         * the source database holds the changes instead (see BacklogGate).
+         */
+        maxBacklogBytes: z.number().int().min(1024 * 1024).default(1024 * 1024 * 1024),
       })
       .strict()
       .prefault({}),

@@ -5,6 +5,7 @@ import type { ChangeLog } from './log/change-log.js';
 import type { ChangeSource } from './source.js';
 import type { ReplicaStore } from './store.js';
 import { PieceReader, firstPieceIndex } from './transaction-pieces.js';
+import type { BacklogGate } from './log/backlog-gate.js';
 
 /** Told after each store commit: what it held and when it became visible to queries. */
 export type AppliedListener = (records: readonly ChangeRecord[], visibleAtMs: number, applyMs: number) => void;
@@ -48,6 +49,8 @@ export class SourcePipeline {
     private readonly store: ReplicaStore,
     private readonly logger: Logger,
     private readonly maxBatchBytes: number,
+    /** Told how far the pipeline has read, so the source's appends keep within the backlog bound. */
+    private readonly gate?: BacklogGate,
   ) {}
 
   async start(): Promise<void> {
@@ -97,6 +100,7 @@ export class SourcePipeline {
           await this.store.apply(this.source.name, records, next);
         }
         this.offset = next;
+        this.gate?.consumedThrough(next);
         const visibleAt = Date.now();
         const applyMs = performance.now() - started;
         for (const l of this.appliedListeners) l(records, visibleAt, applyMs);
@@ -143,6 +147,8 @@ export class SourcePipeline {
       return {
         next: async () => {
           const chunk = await reader.next();
+          // A transaction bigger than the backlog bound must not wait on its own last piece.
+          this.gate?.consumedThrough(chunk.nextOffset);
           for (const r of chunk.records) seen.push({ header: r.header, body: NO_BODY });
           return chunk;
         },
@@ -156,6 +162,7 @@ export class SourcePipeline {
     const offset = Math.max(cp?.logOffset ?? 0, this.log.startOffset);
     if (offset !== this.offset) this.logger.warn({ source: this.source.name, from: this.offset, to: offset }, 'the store committed a batch it reported as failed; going on after it');
     this.offset = offset;
+    this.gate?.consumedThrough(offset);
     if (cp?.position) {
       this.position = cp.position;
       this.source.committed(cp.position);
@@ -164,6 +171,7 @@ export class SourcePipeline {
   }
 
   async stop(): Promise<void> {
+    this.gate?.release();
     this.abort.abort();
     await this.loop;
   }

@@ -7,7 +7,7 @@ import { EmbeddedLog } from '../core/log/embedded-log.js';
 import { freePort } from './helpers/crash.js';
 import { connectMysqlTest, dropMysqlDatabase, freshMysqlDatabase } from './helpers/mysql.js';
 import { connectPg, dropDatabase, freshDatabase, waitFor } from './helpers/postgres.js';
-import { tempDir } from './helpers/sluice.js';
+import { startSluice, tempDir } from './helpers/sluice.js';
 
 const MAIN = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 /** Rows of the one big source transaction, ~400 bytes each: ~1.2 GB of encoded rows. */
@@ -165,4 +165,59 @@ describe('backpressure: a transaction far bigger than a piece', () => {
     });
     await src.end();
   }, 600_000);
+});
+
+describe('backpressure: a slow store', () => {
+  afterAll(async () => {
+    await dropDatabase('sluice_t_bp_slow');
+  });
+
+  it('holds the log to pipeline.maxBacklogBytes past what the store has read, and loses nothing', async () => {
+    const url = await freshDatabase('sluice_t_bp_slow');
+    const src = await connectPg(url);
+    await src.query(`CREATE TABLE t (id bigint PRIMARY KEY, pad text NOT NULL)`);
+    // One record per store transaction: the store applies far slower than four writers commit.
+    const sl = await startSluice({ name: 'bpslow', kind: 'postgres', url, tables: ['t'] }, tempDir('bpslow'), {
+      pipeline: { maxBatchBytes: 1024, maxBacklogBytes: 1024 * 1024 },
+    });
+    try {
+      await waitFor('streaming', async () => ((await (await fetch(`${sl.http}/v1/sources`)).json()) as any).sources[0].state === 'streaming');
+      let peak = 0;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const s = ((await (await fetch(`${sl.http}/v1/sources`)).json()) as any).sources[0];
+          peak = Math.max(peak, s.log.backlogBytes);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      // 4 writers x 200 transactions of 100 rows of ~1 KB: ~80 MB.
+      const writers = await Promise.all([0, 1, 2, 3].map(() => connectPg(url)));
+      await Promise.all(writers.map(async (w, n) => {
+        for (let i = 0; i < 200; i++) {
+          const from = (n * 200 + i) * 100;
+          await w.query(`INSERT INTO t SELECT g, repeat(md5(g::text), 32) FROM generate_series(${from + 1}, ${from + 100}) g`);
+        }
+        await w.end();
+      }));
+      const expected = (await src.query(`SELECT count(*)::text n, sum(length(pad))::text b FROM t`)).rows[0];
+      let got: unknown[] = [];
+      await waitFor('the store to catch up', async () => {
+        got = (await sl.query(`SELECT count(*)::VARCHAR, sum(length(pad))::VARCHAR FROM bpslow.t`))[0];
+        return JSON.stringify(got) === JSON.stringify([expected.n, expected.b]);
+      }, 240_000).catch(() => undefined);
+      sampling = false;
+      await sampler;
+      expect(got).toEqual([expected.n, expected.b]);
+      process.stderr.write(`bpslow: ~80 MB written, log backlog peak ${peak} B with maxBacklogBytes 1 MiB\n`);
+      // The store was behind (the bound mattered) ...
+      expect(peak).toBeGreaterThan(1024 * 1024);
+      // ... and the log stayed within it, plus what the connector had decoded before its appends
+      // started waiting (at most its 16 MB pending bound) and one transaction.
+      expect(peak).toBeLessThan(24 * 1024 * 1024);
+    } finally {
+      await sl.stop();
+      await src.end();
+    }
+  }, 300_000);
 });

@@ -33,7 +33,7 @@ describe('kill -9 and restart: nothing lost, nothing doubled', () => {
     const url = await freshDatabase('sluice_t_crash');
     const src: pg.Client = await connectPg(url);
     await src.query(`CREATE TABLE ledger (id bigserial PRIMARY KEY, acct int NOT NULL, amount numeric(12,2) NOT NULL, note text)`);
-    await src.query(`INSERT INTO ledger (acct, amount, note) SELECT g % 100, g / 100.0, 'seed' FROM generate_series(1, 100000) g`);
+    await src.query(`INSERT INTO ledger (acct, amount, note) SELECT g % 100, g / 100.0, 'seed' FROM generate_series(1, 300000) g`);
     // No key: a change applied twice would show up as an extra row.
     await src.query(`CREATE TABLE events (kind text NOT NULL, seq bigint NOT NULL); ALTER TABLE events REPLICA IDENTITY FULL; CREATE SEQUENCE event_seq`);
     const writerClient = await connectPg(url);
@@ -67,13 +67,13 @@ describe('kill -9 and restart: nothing lost, nothing doubled', () => {
     });
     await writerClient.end();
     await src.end();
-  });
+  }, 240_000);
 
   it('MySQL/MariaDB', async () => {
     const url = await freshMysqlDatabase('sluice_t_crash_my');
     const src: mysql.Connection = await connectMysqlTest('sluice_t_crash_my');
     await src.query(`CREATE TABLE ledger (id bigint AUTO_INCREMENT PRIMARY KEY, acct int NOT NULL, amount decimal(12,2) NOT NULL, note varchar(200))`);
-    await src.query(`INSERT INTO ledger (acct, amount, note) SELECT seq % 100, seq / 100, 'seed' FROM seq_1_to_100000`);
+    await src.query(`INSERT INTO ledger (acct, amount, note) SELECT seq % 100, seq / 100, 'seed' FROM seq_1_to_300000`);
     await src.query(`CREATE TABLE events (kind varchar(10) NOT NULL, seq bigint NOT NULL)`);
     const w = await connectMysqlTest('sluice_t_crash_my');
     let seq = 0;
@@ -102,5 +102,5 @@ describe('kill -9 and restart: nothing lost, nothing doubled', () => {
     });
     await w.end();
     await src.end();
-  });
+  }, 240_000);
 });

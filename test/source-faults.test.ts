@@ -329,8 +329,8 @@ async function expectCaughtUp(e: Engine, sl: TestSluice, source: string, sentine
   expect({ state: status.state, error: status.error, lastError: status.lastError ?? null }).toEqual({ state: 'streaming', error: null, lastError: null });
 }
 
-async function startCapture(e: Engine, source: string, url: string): Promise<TestSluice> {
-  const sl = await startSluice({ name: source, kind: e.kind, url, tables: ['ledger', 'events'] }, undefined, { api: { maxRows: 10_000_000 } });
+async function startCapture(e: Engine, source: string, url: string, extra: Record<string, unknown> = {}): Promise<TestSluice> {
+  const sl = await startSluice({ name: source, kind: e.kind, url, tables: ['ledger', 'events'], ...extra }, undefined, { api: { maxRows: 10_000_000 } });
   await waitFor('the snapshot to finish', async () => (await sourceStatus(sl)).state === 'streaming', 120_000);
   return sl;
 }
@@ -454,9 +454,54 @@ async function cutScenario(e: Engine, source: string): Promise<void> {
   }
 }
 
+/**
+ * Every connection from Sluice to the source stalls (open, but nothing passes either way) while
+ * the writer keeps committing directly to the source: Sluice must notice the silence by itself,
+ * report it and reconnect, and once the proxy forwards again catch up with no change lost or
+ * doubled.
+ */
+async function stallScenario(e: Engine, source: string): Promise<void> {
+  await createTables(e);
+  const target = new URL(e.url);
+  const proxy = await TcpProxy.start(target.hostname, Number(target.port));
+  let sl: TestSluice | null = null;
+  let seq = 0;
+  const writer = startWriter(e, () => ++seq);
+  try {
+    sl = await startCapture(e, source, proxy.url(e.url), { stallTimeoutMs: 3000 });
+    const states = recordStates(sl);
+    const code = e.kind === 'postgres' ? 'SLUICE_PG_STREAM' : 'SLUICE_MYSQL_STREAM';
+    // Past what the snapshot copied: the stream itself is carrying the writer's commits.
+    const streamedPast = seq;
+    await waitFor('changes to stream through the proxy', async () => Number((await sl!.query(`SELECT coalesce(max(seq), 0) FROM ${source}.events`))[0][0]) > streamedPast, 120_000);
+    proxy.stall();
+    // Nothing closes the connection: only Sluice's own stall detection can end it.
+    const stalled = await waitFor('the source to report the stall', async () => {
+      const s = await sourceStatus(sl!);
+      return s.state === 'reconnecting' && s.error?.code === code && /no message from/.test(s.error.message) && s;
+    }, 120_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}; source status: ${JSON.stringify(await sourceStatus(sl!))}`);
+    });
+    expect(stalled.error?.code).toBe(code);
+    const accepted = proxy.accepted;
+    proxy.unstall();
+    await waitFor('Sluice to reconnect through the proxy and stream again', async () =>
+      proxy.accepted > accepted && (await sourceStatus(sl!)).state === 'streaming', 120_000);
+    const w = await writer.stop();
+    expect(w.failed).toBe(0);
+    expect(w.committed).toBeGreaterThan(10);
+    await expectCaughtUp(e, sl, source, -1);
+    expect(states).toContain('reconnecting');
+  } finally {
+    await writer.stop();
+    await sl?.stop();
+    await proxy.close();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
-describe('source faults: a restarted server, a cut connection', () => {
+describe('source faults: a restarted server, a cut connection, a stalled connection', () => {
   afterAll(async () => {
     await ensurePostgresUp();
     await ensureMariadbUp();
@@ -476,6 +521,10 @@ describe('source faults: a restarted server, a cut connection', () => {
     it('survives its connections being cut mid-transaction', async () => {
       await cutScenario(pgEngine(await freshDatabase(PG_DB)), 'faults_pgc');
     }, 600_000);
+
+    it('notices a stalled connection and reconnects', async () => {
+      await stallScenario(pgEngine(await freshDatabase(PG_DB)), 'faults_pgs');
+    }, 600_000);
   });
 
   describe('MariaDB', () => {
@@ -489,6 +538,10 @@ describe('source faults: a restarted server, a cut connection', () => {
 
     it('survives its connections being cut mid-transaction', async () => {
       await cutScenario(myEngine(await freshMysqlDatabase(MY_DB), MY_DB), 'faults_myc');
+    }, 600_000);
+
+    it('notices a stalled connection and reconnects', async () => {
+      await stallScenario(myEngine(await freshMysqlDatabase(MY_DB), MY_DB), 'faults_mys');
     }, 600_000);
   });
 

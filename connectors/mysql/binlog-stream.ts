@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { schemaPartOf } from '../../core/captured-table.js';
 import type { SourcePosition } from '../../core/change-record.js';
 import type { CsvBatchWriter } from '../../core/csv-batch-writer.js';
+import { SluiceError } from '../../core/errors.js';
 import { Backoff, reportInterruption } from '../../core/reconnect.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
 import type { StreamCallbacks } from '../../core/source-tracker.js';
@@ -38,10 +39,20 @@ export interface BinlogStreamOptions {
   readonly maxPendingBytes?: number;
   /** A transaction past this many bytes of rows goes to the log in pieces (see PieceInfo). */
   readonly pieceBytes?: number;
+  /** Silence on the binlog connection this long (while not paused by us) fails the session: the peer is gone. */
+  readonly stallTimeoutMs?: number;
+}
+
+/** The binlog connection as zongji holds it: a mysql2 connection, created by `start()`. */
+interface DumpConnection {
+  query(sql: string, cb: (err: unknown) => void): void;
+  stream?: { on(event: 'data', listener: () => void): void };
 }
 
 
 const DEFAULT_MAX_PENDING_BYTES = 16 * 1024 * 1024;
+
+const DEFAULT_STALL_TIMEOUT_MS = 60_000;
 
 const DDL = /^\s*(alter|create|drop|rename|truncate)\s/i;
 
@@ -97,9 +108,20 @@ export class BinlogStream {
       this.builder.discard();
       this.chain = Promise.resolve();
       let done = false;
+      const stallMs = this.o.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+      // A stalled peer (a dead NAT entry, a frozen server) leaves the socket open and silent:
+      // nothing but this clock notices it.
+      let heard = Date.now();
+      const watchdog = setInterval(() => {
+        // Our own backpressure is silence we chose; it does not count against the peer.
+        if (this.paused) heard = Date.now();
+        else if (Date.now() - heard >= stallMs) finish(new SluiceError('SLUICE_MYSQL_STREAM', `no message from MySQL for ${Math.round(stallMs / 1000)}s`));
+      }, Math.max(100, Math.min(1000, stallMs / 4)));
+      watchdog.unref();
       const finish = (failure: unknown): void => {
         if (done) return;
         done = true;
+        clearInterval(watchdog);
         zongji.stop();
         // Whatever is queued still reaches the log before the next session starts.
         this.chain
@@ -125,6 +147,17 @@ export class BinlogStream {
         position: pos,
         includeEvents: ['tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query', 'mariadbgtid', 'gtid'],
         includeSchema,
+      });
+      const dump = (zongji as unknown as { connection?: DumpConnection | null }).connection;
+      // Bytes, not events: zongji drops the events of tables not captured, and those prove the
+      // peer alive as well as any.
+      dump?.stream?.on('data', () => {
+        heard = Date.now();
+      });
+      // Queued now, so it runs ahead of the dump command zongji sends after its own round trips:
+      // the server then sends a heartbeat event whenever the binlog is quiet for half the timeout.
+      dump?.query(`SET @master_heartbeat_period = ${Math.floor(stallMs / 2) * 1_000_000}`, (err) => {
+        if (err) finish(err);
       });
     });
   }

@@ -75,6 +75,7 @@ export class MysqlSource implements ChangeSource {
       fences,
       log: this.log,
       logger: this.logger,
+      stallTimeoutMs: this.config.stallTimeoutMs,
     });
     this.task = this.run(tables, needSnapshot, added);
   }

@@ -72,6 +72,7 @@ export class PostgresSource implements ChangeSource {
         fences: needSnapshot ? new SnapshotFences(compareLsn) : await SnapshotFences.pending(this.log, compareLsn),
         log: this.log,
         logger: this.logger,
+        stallTimeoutMs: this.config.stallTimeoutMs,
       });
       // The pipeline may have reported what the store holds before the stream existed.
       if (this.tracker.acknowledged) this.stream.acknowledge(this.tracker.acknowledged);
@@ -157,7 +158,9 @@ export class PostgresSource implements ChangeSource {
   private async checkSlot(): Promise<void> {
     let info: { wal_status: string | null } | undefined;
     try {
-      const client = await connect(this.config.url);
+      // Bounded: after a stall the path to the server may still be dead, and the reconnect loop
+      // must get its turn.
+      const client = await connect(this.config.url, { connectionTimeoutMillis: this.config.stallTimeoutMs, query_timeout: this.config.stallTimeoutMs });
       try {
         info = (await client.query<{ wal_status: string | null }>(`SELECT wal_status FROM pg_replication_slots WHERE slot_name = $1`, [this.slot])).rows[0];
       } finally {

@@ -1,5 +1,6 @@
 import { LogicalReplicationService } from 'pg-logical-replication';
 import type { Logger } from 'pino';
+import { SluiceError } from '../../core/errors.js';
 import { Backoff, reportInterruption } from '../../core/reconnect.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
 import type { StreamCallbacks } from '../../core/source-tracker.js';
@@ -34,11 +35,15 @@ export interface ReplicationStreamOptions {
   readonly maxPendingBytes?: number;
   /** A transaction past this many bytes of rows goes to the log in pieces (see PieceInfo). */
   readonly pieceBytes?: number;
+  /** Silence on the connection this long (while not paused by us) fails the session: the peer is gone. */
+  readonly stallTimeoutMs?: number;
 }
 
 
 /** Decoded transactions waiting for the log past which the socket is paused; small, since each is held several times on its way. */
 const DEFAULT_MAX_PENDING_BYTES = 16 * 1024 * 1024;
+
+const DEFAULT_STALL_TIMEOUT_MS = 60_000;
 
 /**
  * pgoutput handed to pg-logical-replication as a plugin that does not parse: the raw message
@@ -109,8 +114,13 @@ export class ReplicationStream {
       // From the transaction's Begin: its commit LSN and time, known before its rows.
       let begin = { lsn: 0n, tsMs: 0 };
       const decoder = new PgoutputDecoder(new Map(this.o.tables.map((t) => [`${t.schema}.${t.name}`, t])), this.o.types, builder, this.book, this.o.fences);
+      const stallMs = this.o.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+      const config = clientConfig(this.o.url, 'sluice-replication');
       const service = new LogicalReplicationService(
-        { ...clientConfig(this.o.url, 'sluice-replication') },
+        // wal_sender_timeout: the walsender then sends a keepalive after half of it without a reply
+        // from us, so a healthy idle connection is never silent for the whole timeout.
+        // connectionTimeoutMillis: a connect into a stalled peer would otherwise wait forever.
+        { ...config, options: `${config.options ?? ''} -c wal_sender_timeout=${stallMs}ms`.trim(), connectionTimeoutMillis: stallMs },
         { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: false } },
       );
       this.service = service;
@@ -165,8 +175,21 @@ export class ReplicationStream {
           fail(e);
         }
       };
-      service.on('data', (_lsn: string, msg: Buffer) => dispatch(msg));
+      // A stalled peer (a dead NAT entry, a frozen server) leaves the socket open and silent:
+      // nothing but this clock notices it.
+      let heard = Date.now();
+      const watchdog = setInterval(() => {
+        // Our own backpressure is silence we chose; it does not count against the peer.
+        if (this.paused) heard = Date.now();
+        else if (Date.now() - heard >= stallMs) fail(new SluiceError('SLUICE_PG_STREAM', `no message from Postgres for ${Math.round(stallMs / 1000)}s`));
+      }, Math.max(100, Math.min(1000, stallMs / 4)));
+      watchdog.unref();
+      service.on('data', (_lsn: string, msg: Buffer) => {
+        heard = Date.now();
+        dispatch(msg);
+      });
       service.on('heartbeat', (walEnd: string, _ts: number, shouldRespond: boolean) => {
+        heard = Date.now();
         // Slot hygiene: while our tables are idle, other tables' writes still go through the slot.
         // When every transaction received is in the store (acked up to the last one logged),
         // nothing is half-received and nothing waits for the log, the server's position is safe
@@ -178,7 +201,12 @@ export class ReplicationStream {
           return;
         }
         // Postgres drops a standby that does not answer; answer with what is committed, never more.
-        if (shouldRespond && this.acked) confirm(service, this.acked);
+        // With nothing committed yet, an answer that confirms nothing: unanswered, the server
+        // would drop us after wal_sender_timeout, which is now as short as the stall timeout.
+        if (shouldRespond) {
+          if (this.acked) confirm(service, this.acked);
+          else answerWithoutConfirming(service);
+        }
       });
       service.on('start', () => {
         cb.onState('streaming');
@@ -192,6 +220,8 @@ export class ReplicationStream {
         await service.subscribe(new RawPgoutputPlugin({ publication: this.o.publication }) as never, this.o.slot, lastLoggedString(logged));
       } catch (e) {
         failure ??= e;
+      } finally {
+        clearInterval(watchdog);
       }
       await service.stop().catch(() => undefined);
       if (this.stopped) break;
@@ -296,6 +326,18 @@ const PG_EPOCH_MS = 946_684_800_000;
 function confirm(service: LogicalReplicationService, lsn: string): void {
   const n = lsnToBigInt(lsn);
   if (n > 0n) void service.acknowledge(lastLoggedString(n - 1n));
+}
+
+/**
+ * A standby status update with every position invalid (0/0): the server takes it as a sign of
+ * life and moves nothing. The library cannot send it: it adds one to any position it is given.
+ */
+function answerWithoutConfirming(service: LogicalReplicationService): void {
+  const update = Buffer.alloc(34);
+  update.write('r', 0);
+  const sinceY2kUs = BigInt(Date.now() - PG_EPOCH_MS) * 1000n;
+  update.writeBigInt64BE(sinceY2kUs, 25);
+  (service as unknown as { _connection?: { sendCopyFromChunk(b: Buffer): void } | null })._connection?.sendCopyFromChunk(update);
 }
 
 function lastLoggedString(lsn: bigint): string {

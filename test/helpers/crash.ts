@@ -77,10 +77,11 @@ export async function runCrashScenario(s: CrashScenario): Promise<void> {
     const writer = await s.startWriter();
     for (let i = 0; i < s.kills; i++) {
       child = start();
-      const duringSnapshot = i < s.snapshotKills;
-      if (!duringSnapshot) await waitFor('streaming', async () => (await status())?.state === 'streaming', 60_000);
-      else await waitFor('snapshotting', async () => (await status())?.state === 'snapshotting', 60_000);
-      await new Promise((r) => setTimeout(r, duringSnapshot ? Math.random() * 300 : 100 + Math.random() * 800));
+      // A snapshot that got through before its kill is not taken again: then this is a streaming kill.
+      let state: string | undefined;
+      const wanted = i < s.snapshotKills ? ['snapshotting', 'streaming'] : ['streaming'];
+      await waitFor(wanted.join(' or '), async () => wanted.includes((state = (await status())?.state) ?? ''), 60_000);
+      await new Promise((r) => setTimeout(r, state === 'snapshotting' ? Math.random() * 150 : 100 + Math.random() * 800));
       child.kill('SIGKILL');
       await exited(child);
       child = null;

@@ -3,7 +3,8 @@ import { type AddressInfo, type Server, type Socket, createServer, connect } fro
 /**
  * A TCP forwarder between Sluice and a database server, so a test can cut the connection at a
  * chosen moment (both sockets destroyed at once, as a network failure or a killed middlebox would)
- * without touching the server itself.
+ * or stall it (both sockets left open, nothing passed on, as a dead NAT entry or a frozen server
+ * would) without touching the server itself.
  */
 export class TcpProxy {
   /** Bytes forwarded server -> client, over every connection so far. */
@@ -13,6 +14,8 @@ export class TcpProxy {
   cuts = 0;
   private readonly pairs = new Set<{ client: Socket; server: Socket }>();
   private trigger: { atBytes: number; resolve: () => void } | null = null;
+  /** While set, no socket is read, so nothing is forwarded, not even a close, and nothing is lost. */
+  private stalled = false;
 
   private constructor(private readonly server: Server, readonly port: number) {}
 
@@ -50,10 +53,12 @@ export class TcpProxy {
     server.on('end', () => client.end());
     client.on('close', () => (this.pairs.delete(pair), server.end()));
     server.on('close', () => (this.pairs.delete(pair), client.end()));
+    // Connections accepted while stalled stall as well: a reconnect gets no further.
+    if (this.stalled) (client.pause(), server.pause());
     client.on('data', (d) => {
       if (!server.write(d)) client.pause();
     });
-    server.on('drain', () => client.resume());
+    server.on('drain', () => this.stalled || client.resume());
     server.on('data', (d) => {
       this.bytesDown += d.length;
       if (this.trigger && this.bytesDown >= this.trigger.atBytes) {
@@ -67,7 +72,19 @@ export class TcpProxy {
       }
       if (!client.write(d)) server.pause();
     });
-    client.on('drain', () => server.resume());
+    client.on('drain', () => this.stalled || server.resume());
+  }
+
+  /** Stops forwarding in both directions, every connection kept open, new ones included. */
+  stall(): void {
+    this.stalled = true;
+    for (const p of this.pairs) (p.client.pause(), p.server.pause());
+  }
+
+  /** Forwards again: what waited in the sockets passes on (a close included), new connections pass. */
+  unstall(): void {
+    this.stalled = false;
+    for (const p of this.pairs) (p.client.resume(), p.server.resume());
   }
 
   /** Destroys every open connection, both sides; returns how many there were. */
@@ -91,6 +108,7 @@ export class TcpProxy {
 
   async close(): Promise<void> {
     this.trigger = null;
+    this.stalled = false;
     for (const p of [...this.pairs]) {
       p.client.destroy();
       p.server.destroy();
