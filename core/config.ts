@@ -3,6 +3,7 @@ import { dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SluiceError, messageOf } from './errors.js';
+import { DEFAULT_STALL_TIMEOUT_MS } from './stall-watchdog.js';
 
 const identifier = z
   .string()
@@ -13,7 +14,7 @@ const identifier = z
  * entry, a frozen server) keeps the socket open, so nothing else would notice. The server is
  * asked to send a heartbeat at least every half of it.
  */
-const stallTimeoutMs = z.number().int().min(1000).default(60_000);
+const stallTimeoutMs = z.number().int().min(1000).default(DEFAULT_STALL_TIMEOUT_MS);
 
 const postgresSource = z
   .object({

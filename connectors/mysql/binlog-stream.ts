@@ -5,6 +5,7 @@ import type { SourcePosition } from '../../core/change-record.js';
 import type { CsvBatchWriter } from '../../core/csv-batch-writer.js';
 import { SluiceError } from '../../core/errors.js';
 import { Backoff, reportInterruption } from '../../core/reconnect.js';
+import { DEFAULT_STALL_TIMEOUT_MS, StallWatchdog } from '../../core/stall-watchdog.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
 import type { StreamCallbacks } from '../../core/source-tracker.js';
 import { TransactionBuilder } from '../../core/transaction-builder.js';
@@ -51,8 +52,6 @@ interface DumpConnection {
 
 
 const DEFAULT_MAX_PENDING_BYTES = 16 * 1024 * 1024;
-
-const DEFAULT_STALL_TIMEOUT_MS = 60_000;
 
 const DDL = /^\s*(alter|create|drop|rename|truncate)\s/i;
 
@@ -109,19 +108,13 @@ export class BinlogStream {
       this.chain = Promise.resolve();
       let done = false;
       const stallMs = this.o.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
-      // A stalled peer (a dead NAT entry, a frozen server) leaves the socket open and silent:
-      // nothing but this clock notices it.
-      let heard = Date.now();
-      const watchdog = setInterval(() => {
-        // Our own backpressure is silence we chose; it does not count against the peer.
-        if (this.paused) heard = Date.now();
-        else if (Date.now() - heard >= stallMs) finish(new SluiceError('SLUICE_MYSQL_STREAM', `no message from MySQL for ${Math.round(stallMs / 1000)}s`));
-      }, Math.max(100, Math.min(1000, stallMs / 4)));
-      watchdog.unref();
+      const watchdog = new StallWatchdog(stallMs, () => this.paused, () =>
+        finish(new SluiceError('SLUICE_MYSQL_STREAM', `no message from MySQL for ${Math.round(stallMs / 1000)}s`)),
+      );
       const finish = (failure: unknown): void => {
         if (done) return;
         done = true;
-        clearInterval(watchdog);
+        watchdog.stop();
         zongji.stop();
         // Whatever is queued still reaches the log before the next session starts.
         this.chain
@@ -152,7 +145,7 @@ export class BinlogStream {
       // Bytes, not events: zongji drops the events of tables not captured, and those prove the
       // peer alive as well as any.
       dump?.stream?.on('data', () => {
-        heard = Date.now();
+        watchdog.heard();
       });
       // Queued now, so it runs ahead of the dump command zongji sends after its own round trips:
       // the server then sends a heartbeat event whenever the binlog is quiet for half the timeout.

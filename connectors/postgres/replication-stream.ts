@@ -2,6 +2,7 @@ import { LogicalReplicationService } from 'pg-logical-replication';
 import type { Logger } from 'pino';
 import { SluiceError } from '../../core/errors.js';
 import { Backoff, reportInterruption } from '../../core/reconnect.js';
+import { DEFAULT_STALL_TIMEOUT_MS, StallWatchdog } from '../../core/stall-watchdog.js';
 import type { ChangeLog } from '../../core/log/change-log.js';
 import type { StreamCallbacks } from '../../core/source-tracker.js';
 import { TransactionBuilder } from '../../core/transaction-builder.js';
@@ -42,8 +43,6 @@ export interface ReplicationStreamOptions {
 
 /** Decoded transactions waiting for the log past which the socket is paused; small, since each is held several times on its way. */
 const DEFAULT_MAX_PENDING_BYTES = 16 * 1024 * 1024;
-
-const DEFAULT_STALL_TIMEOUT_MS = 60_000;
 
 /**
  * pgoutput handed to pg-logical-replication as a plugin that does not parse: the raw message
@@ -175,21 +174,15 @@ export class ReplicationStream {
           fail(e);
         }
       };
-      // A stalled peer (a dead NAT entry, a frozen server) leaves the socket open and silent:
-      // nothing but this clock notices it.
-      let heard = Date.now();
-      const watchdog = setInterval(() => {
-        // Our own backpressure is silence we chose; it does not count against the peer.
-        if (this.paused) heard = Date.now();
-        else if (Date.now() - heard >= stallMs) fail(new SluiceError('SLUICE_PG_STREAM', `no message from Postgres for ${Math.round(stallMs / 1000)}s`));
-      }, Math.max(100, Math.min(1000, stallMs / 4)));
-      watchdog.unref();
+      const watchdog = new StallWatchdog(stallMs, () => this.paused, () =>
+        fail(new SluiceError('SLUICE_PG_STREAM', `no message from Postgres for ${Math.round(stallMs / 1000)}s`)),
+      );
       service.on('data', (_lsn: string, msg: Buffer) => {
-        heard = Date.now();
+        watchdog.heard();
         dispatch(msg);
       });
       service.on('heartbeat', (walEnd: string, _ts: number, shouldRespond: boolean) => {
-        heard = Date.now();
+        watchdog.heard();
         // Slot hygiene: while our tables are idle, other tables' writes still go through the slot.
         // When every transaction received is in the store (acked up to the last one logged),
         // nothing is half-received and nothing waits for the log, the server's position is safe
@@ -221,7 +214,7 @@ export class ReplicationStream {
       } catch (e) {
         failure ??= e;
       } finally {
-        clearInterval(watchdog);
+        watchdog.stop();
       }
       await service.stop().catch(() => undefined);
       if (this.stopped) break;
