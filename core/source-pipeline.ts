@@ -160,7 +160,12 @@ export class SourcePipeline {
   private async resyncWithStore(): Promise<void> {
     const cp = await this.store.checkpoint(this.source.name);
     const offset = Math.max(cp?.logOffset ?? 0, this.log.startOffset);
-    if (offset !== this.offset) this.logger.warn({ source: this.source.name, from: this.offset, to: offset }, 'the store committed a batch it reported as failed; going on after it');
+    if (offset !== this.offset) {
+      this.logger.warn({ source: this.source.name, from: this.offset, to: offset }, 'the store committed a batch it reported as failed; going on after it');
+      // That batch did apply: its failure no longer describes the pipeline, and with nothing
+      // more in the log no later batch would clear it.
+      this.stats = { ...this.stats, error: null, errorCode: null };
+    }
     this.offset = offset;
     this.gate?.consumedThrough(offset);
     if (cp?.position) {
