@@ -1,15 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeRecord, pieceOf } from '../core/change-record.js';
 import { EmbeddedLog } from '../core/log/embedded-log.js';
-import { freePort } from './helpers/crash.js';
 import { connectMysqlTest, dropMysqlDatabase, freshMysqlDatabase } from './helpers/mysql.js';
 import { connectPg, dropDatabase, freshDatabase, waitFor } from './helpers/postgres.js';
+import { SluiceProcess } from './helpers/sluice-process.js';
 import { startSluice, tempDir } from './helpers/sluice.js';
 
-const MAIN = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 /** Rows of the one big source transaction, ~400 bytes each: ~1.2 GB of encoded rows. */
 const ROWS = 3_000_000;
 const PAD_CHARS = 384;
@@ -47,33 +45,16 @@ interface Scenario {
 async function runScenario(s: Scenario): Promise<void> {
   const dir = tempDir('bp');
   const name = s.source.name;
-  const port = await freePort();
-  const config = join(dir, 'sluice.json');
-  writeFileSync(config, JSON.stringify({
+  const sluice = await SluiceProcess.configure(join(dir, 'sluice.json'), {
     sources: [s.source],
     log: { kind: 'embedded', dir: join(dir, 'log') },
     store: { path: join(dir, 'store.duckdb'), memoryLimit: '128MB', threads: 2 },
     pipeline: { maxBatchBytes: 16 * 1024 * 1024 },
-    api: { port, pgPort: 0 },
     logging: { level: 'warn' },
-  }));
-  const start = (): ChildProcess => {
-    const c = spawn(process.execPath, [MAIN, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    c.stderr!.on('data', (d) => (stderr += d));
-    return c;
-  };
-  const exited = (c: ChildProcess): Promise<unknown> => new Promise((r) => c.once('exit', r));
-  const count = async (): Promise<number | null> => {
-    const res = await fetch(`http://127.0.0.1:${port}/v1/query`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ sql: `SELECT count(*)::BIGINT FROM ${name}.big` }),
-    }).catch(() => null);
-    return res?.ok ? Number(((await res.json()) as { rows: unknown[][] }).rows[0][0]) : null;
-  };
-  let stderr = '';
-  let child: ChildProcess | null = null;
+  });
+  const count = (): Promise<number | null> => sluice.query(`SELECT count(*)::BIGINT FROM ${name}.big`).then((r) => Number(r[0][0]), () => null);
   try {
-    child = start();
+    const child = sluice.start();
     await waitFor('the seed rows', async () => (await count()) === 10, 60_000);
     const logDir = join(dir, 'log', name);
     const seeded = dirBytes(logDir);
@@ -81,9 +62,7 @@ async function runScenario(s: Scenario): Promise<void> {
     // A few pieces in, far from all of them.
     await waitFor('pieces in the log', async () => dirBytes(logDir) - seeded > 64 * 1024 * 1024, 120_000);
     const firstPeak = peakRss(child.pid!);
-    child.kill('SIGKILL');
-    await exited(child);
-    child = null;
+    await sluice.kill('SIGKILL');
 
     const log = await EmbeddedLog.open({ dir: logDir });
     const [tail] = await log.read(log.endOffset - 1, 1);
@@ -92,27 +71,22 @@ async function runScenario(s: Scenario): Promise<void> {
     // The crash must have come between the pieces for this test to mean anything.
     expect(piece?.last).toBe(false);
 
-    child = start();
+    const restarted = sluice.start();
     const seen = new Set<number>();
     await waitFor('the whole transaction', async () => {
       const n = await count();
       if (n !== null) seen.add(n);
       return n === ROWS + 10;
     }, 300_000).catch((e: Error) => {
-      throw new Error(`${e.message}\n${stderr}`);
+      throw new Error(`${e.message}\n${sluice.stderr}`);
     });
-    const secondPeak = peakRss(child.pid!);
+    const secondPeak = peakRss(restarted.pid!);
     // Before the transaction, or all of it: never a part.
     expect([...seen].filter((n) => n !== 10 && n !== ROWS + 10)).toEqual([]);
 
-    const res = await fetch(`http://127.0.0.1:${port}/v1/query`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ sql: `SELECT count(*)::VARCHAR, count(DISTINCT id)::VARCHAR, sum(length(pad))::VARCHAR FROM ${name}.big` }),
-    });
-    expect(((await res.json()) as { rows: unknown[][] }).rows[0]).toEqual(await s.sourceFacts());
-    child.kill('SIGTERM');
-    await exited(child);
-    child = null;
+    const facts = await sluice.query(`SELECT count(*)::VARCHAR, count(DISTINCT id)::VARCHAR, sum(length(pad))::VARCHAR FROM ${name}.big`);
+    expect(facts[0]).toEqual(await s.sourceFacts());
+    await sluice.kill('SIGTERM');
 
     // Bounded by the pieces, queues and DuckDB's memory limit, not by the transaction's size.
     process.stderr.write(`${name}: transaction ${TXN_BYTES} B, peak RSS ${firstPeak} B before the kill, ${secondPeak} B after the restart\n`);
@@ -121,7 +95,7 @@ async function runScenario(s: Scenario): Promise<void> {
     expect(firstPeak).toBeLessThan(TXN_BYTES * 0.75);
     expect(secondPeak).toBeLessThan(TXN_BYTES * 0.75);
   } finally {
-    child?.kill('SIGKILL');
+    await sluice.kill('SIGKILL');
   }
 }
 

@@ -1,7 +1,6 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { appendFile, open, readdir, stat } from 'node:fs/promises';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -11,6 +10,7 @@ import { isSluiceError } from '../core/errors.js';
 import { EmbeddedLog } from '../core/log/embedded-log.js';
 import { HEADER_BYTES, Segment } from '../core/log/segment.js';
 import { connectPg, dropDatabase, freshDatabase, waitFor } from './helpers/postgres.js';
+import { SluiceProcess } from './helpers/sluice-process.js';
 
 /**
  * The disk under Sluice fills up: the log's and the store's own tmpfs mounts are filled with a
@@ -18,7 +18,6 @@ import { connectPg, dropDatabase, freshDatabase, waitFor } from './helpers/postg
  * SLUICE_DISK_FULL, keep nothing half-written, and carry on by itself once the filler is gone.
  */
 
-const MAIN = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 const DB = 'sluice_t_diskfull';
 const SOURCE = 'diskfull';
 const MB = 1024 * 1024;
@@ -151,14 +150,6 @@ async function segmentSizes(dir: string): Promise<number[]> {
   return Promise.all(names.map(async (n) => (await stat(join(dir, n))).size));
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 interface SourceStatus {
   state: string;
   lastError: { code: string; message: string } | null;
@@ -169,12 +160,9 @@ describe('the disk fills up under a running `sluice run`', () => {
   const logMount = join(root, 'log');
   const storeMount = join(root, 'store');
   const storePath = join(storeMount, 'store.duckdb');
-  const config = join(root, 'sluice.json');
-  let port = 0;
   let url = '';
   let src: pg.Client;
-  let child: ChildProcess | null = null;
-  let stderr = '';
+  let sluice: SluiceProcess;
   const fillers: string[] = [];
 
   beforeAll(async () => {
@@ -188,46 +176,27 @@ describe('the disk fills up under a running `sluice run`', () => {
     await src.query(`CREATE TABLE events (kind text NOT NULL, seq bigint NOT NULL); ALTER TABLE events REPLICA IDENTITY FULL; CREATE SEQUENCE event_seq`);
     await src.query(`CREATE TABLE pad (id bigserial PRIMARY KEY, payload text NOT NULL)`);
     await src.query(`INSERT INTO items (v, n) SELECT 'seed' || g, g FROM generate_series(1, 2000) g`);
-    port = await freePort();
-    writeFileSync(config, JSON.stringify({
+    sluice = await SluiceProcess.configure(join(root, 'sluice.json'), {
       sources: [{ name: SOURCE, kind: 'postgres', url, tables: ['items', 'events', 'pad'] }],
       log: { kind: 'embedded', dir: logMount, segmentBytes: 1024 * 1024 },
       store: { path: storePath },
-      api: { port, pgPort: 0 },
       logging: { level: 'info' },
-    }));
+    });
   });
 
   afterAll(async () => {
-    child?.kill('SIGKILL');
-    if (child) await exited(child);
+    await sluice?.kill('SIGKILL');
     await src?.end().catch(() => undefined);
     await dropDatabase(DB).catch(() => undefined);
   });
 
-  const exited = (c: ChildProcess): Promise<unknown> => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)));
-
-  function start(): void {
-    stderr = '';
-    const c = spawn(process.execPath, [MAIN, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    c.stderr!.on('data', (d) => (stderr += d));
-    child = c;
-  }
-
   async function status(): Promise<SourceStatus> {
-    const res = await fetch(`http://127.0.0.1:${port}/v1/sources`);
-    expect(res.ok).toBe(true);
-    return ((await res.json()) as { sources: SourceStatus[] }).sources[0];
+    const s = await sluice.status<SourceStatus>();
+    expect(s).toBeDefined();
+    return s!;
   }
 
-  async function query(sql: string): Promise<unknown[][]> {
-    const res = await fetch(`http://127.0.0.1:${port}/v1/query`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql }),
-    });
-    const body = (await res.json()) as { rows?: unknown[][]; error?: { message: string } };
-    if (!res.ok) throw new Error(`query failed (${res.status}): ${body.error?.message}`);
-    return body.rows!;
-  }
+  const query = (sql: string): Promise<unknown[][]> => sluice.query(sql);
 
   /** A source transaction of every kind of change, on the keyed and the key-less table. */
   async function mixedTransaction(): Promise<void> {
@@ -256,7 +225,7 @@ describe('the disk fills up under a running `sluice run`', () => {
     const seq = await mark();
     await waitFor(`replica to apply mark ${seq}`, async () => (await query(`SELECT count(*) FROM ${SOURCE}.events WHERE kind = 'mark' AND seq = ${seq}`).catch(() => [[0]]))[0][0] === 1, timeoutMs)
       .catch((e: Error) => {
-        throw new Error(`${e.message}\n${stderr.slice(-4000)}`);
+        throw new Error(`${e.message}\n${sluice.stderr.slice(-4000)}`);
       });
   }
 
@@ -288,13 +257,13 @@ describe('the disk fills up under a running `sluice run`', () => {
       last = await status();
       return last.lastError?.code === 'SLUICE_DISK_FULL' && last.lastError.message.includes(path);
     }, 120_000).catch((e: Error) => {
-      throw new Error(`${e.message}; last status ${JSON.stringify(last)}\n${stderr.slice(-4000)}`);
+      throw new Error(`${e.message}; last status ${JSON.stringify(last)}\n${sluice.stderr.slice(-4000)}`);
     });
     return last!;
   }
 
   function logged(): { msg?: string; err?: { code?: string } }[] {
-    return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg?: string; err?: { code?: string } });
+    return sluice.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg?: string; err?: { code?: string } });
   }
 
   function loggedCodes(): string[] {
@@ -302,12 +271,12 @@ describe('the disk fills up under a running `sluice run`', () => {
   }
 
   function expectAlive(): void {
-    expect(child?.exitCode).toBeNull();
-    expect(child?.signalCode).toBeNull();
+    expect(sluice.child?.exitCode).toBeNull();
+    expect(sluice.child?.signalCode).toBeNull();
   }
 
   it('streams, and with the log disk full stays up, reports it, and resumes by itself once space returns', async () => {
-    start();
+    sluice.start();
     await waitFor('streaming', async () => (await status().catch(() => null))?.state === 'streaming', 60_000);
     for (let i = 0; i < 20; i++) await mixedTransaction();
     await expectReplicaEqualsSource();
@@ -372,18 +341,14 @@ describe('the disk fills up under a running `sluice run`', () => {
     fillers.push(await fill(logMount), await fill(storeMount));
     await waitForDiskFull(logMount, mixedTransaction);
     for (let i = 0; i < 10; i++) await mixedTransaction();
-    child!.kill('SIGKILL');
-    await exited(child!);
-    child = null;
+    await sluice.kill('SIGKILL');
     for (let i = 0; i < 10; i++) await mixedTransaction();
     while (fillers.length) rmSync(fillers.pop()!);
 
-    start();
+    sluice.start();
     await waitFor('streaming', async () => (await status().catch(() => null))?.state === 'streaming', 60_000);
     await expectReplicaEqualsSource();
-    child!.kill('SIGTERM');
-    await exited(child!);
-    child = null;
+    await sluice.kill('SIGTERM');
 
     // The log holds every transaction once, in commit order, and reads back clean to its end.
     const log = await EmbeddedLog.open({ dir: join(logMount, SOURCE) });

@@ -1,13 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './helpers/crash.js';
 import { connectPg, dropDatabase, freshDatabase, waitFor } from './helpers/postgres.js';
+import { SluiceProcess } from './helpers/sluice-process.js';
 import { tempDir } from './helpers/sluice.js';
 
-const MAIN = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 const DB = 'sluice_t_slotlost';
 
 interface Status {
@@ -16,25 +13,16 @@ interface Status {
 }
 
 /** `sluice run` as a child process, so that it can be stopped (SIGSTOP) while its slot is invalidated. */
-async function runSluice(source: Record<string, unknown>): Promise<{ child: ChildProcess; http: string; status(): Promise<Status | undefined>; query(sql: string): Promise<unknown[][] | null> }> {
+async function runSluice(source: Record<string, unknown>): Promise<SluiceProcess> {
   const dir = tempDir('slotlost');
-  const port = await freePort();
-  const config = join(dir, 'sluice.json');
-  writeFileSync(config, JSON.stringify({ sources: [source], log: { kind: 'embedded', dir: join(dir, 'log') }, store: { path: join(dir, 'store.duckdb') }, api: { port, pgPort: 0 }, logging: { level: 'warn' } }));
-  const child = spawn(process.execPath, [MAIN, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'ignore'] });
-  const http = `http://127.0.0.1:${port}`;
-  return {
-    child,
-    http,
-    status: async () => {
-      const res = await fetch(`${http}/v1/sources`).catch(() => null);
-      return res?.ok ? ((await res.json()) as { sources: Status[] }).sources[0] : undefined;
-    },
-    query: async (sql) => {
-      const res = await fetch(`${http}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql }) }).catch(() => null);
-      return res?.ok ? ((await res.json()) as { rows: unknown[][] }).rows : null;
-    },
-  };
+  const sl = await SluiceProcess.configure(join(dir, 'sluice.json'), {
+    sources: [source],
+    log: { kind: 'embedded', dir: join(dir, 'log') },
+    store: { path: join(dir, 'store.duckdb') },
+    logging: { level: 'warn' },
+  });
+  sl.start();
+  return sl;
 }
 
 /**
@@ -65,7 +53,7 @@ describe('a replication slot the server invalidates mid-stream (wal_status = los
   let url: string;
   let src: pg.Client;
   let admin: pg.Client;
-  const children: ChildProcess[] = [];
+  const running: SluiceProcess[] = [];
 
   beforeAll(async () => {
     url = await freshDatabase(DB);
@@ -76,7 +64,7 @@ describe('a replication slot the server invalidates mid-stream (wal_status = los
   });
 
   afterAll(async () => {
-    for (const c of children) c.kill('SIGKILL');
+    for (const sl of running) await sl.kill('SIGKILL');
     await admin.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'sluice_slotlost%' AND NOT active`).catch(() => undefined);
     await admin?.end();
     await src?.end();
@@ -84,18 +72,18 @@ describe('a replication slot the server invalidates mid-stream (wal_status = los
   });
 
   /** Streams, then stops the process, writes, has the slot invalidated, and lets the process go on. */
-  async function loseSlotUnder(name: string, newId: number, onSlotLost?: 'resnapshot'): Promise<Awaited<ReturnType<typeof runSluice>>> {
+  async function loseSlotUnder(name: string, newId: number, onSlotLost?: 'resnapshot'): Promise<SluiceProcess> {
     const sl = await runSluice({ name, kind: 'postgres', url, tables: ['t'], ...(onSlotLost ? { onSlotLost } : {}) });
-    children.push(sl.child);
+    running.push(sl);
     await waitFor('streaming', async () => (await sl.status())?.state === 'streaming', 60_000);
     await src.query(`UPDATE t SET v = v || '+' WHERE id <= 10`);
     await waitFor('first update', async () => JSON.stringify(await sl.query(`SELECT v FROM ${name}.t WHERE id = 1`)) === '[["v1+"]]');
-    sl.child.kill('SIGSTOP');
+    sl.child!.kill('SIGSTOP');
     try {
       await src.query(`UPDATE t SET v = 'while stopped' WHERE id = 2; INSERT INTO t VALUES (${newId}, 'while stopped')`);
       await invalidateSlot(admin, `sluice_${name}`);
     } finally {
-      sl.child.kill('SIGCONT');
+      sl.child!.kill('SIGCONT');
     }
     return sl;
   }
@@ -103,13 +91,13 @@ describe('a replication slot the server invalidates mid-stream (wal_status = los
   it('is reported as SLUICE_PG_SLOT_LOST, not retried, and the process keeps serving what it has', async () => {
     const sl = await loseSlotUnder('slotlost', 101);
     let status: Status | undefined;
-    await waitFor('failed', async () => (status = await sl.status())?.state === 'failed', 60_000).catch(() => undefined);
+    await waitFor('failed', async () => (status = await sl.status<Status>())?.state === 'failed', 60_000).catch(() => undefined);
     expect(status?.state).toBe('failed');
     expect(status?.error?.code).toBe('SLUICE_PG_SLOT_LOST');
     expect(status?.error?.message).toContain('onSlotLost');
     // What reached the store before the slot was lost is still there to query.
     expect((await sl.query(`SELECT count(*) >= 100 FROM slotlost.t`))).toEqual([[true]]);
-    sl.child.kill('SIGTERM');
+    await sl.kill('SIGTERM');
   }, 180_000);
 
   it('with onSlotLost: "resnapshot", is copied again and streams on by itself', async () => {
@@ -123,6 +111,6 @@ describe('a replication slot the server invalidates mid-stream (wal_status = los
     // Still streaming from the new slot.
     await src.query(`UPDATE t SET v = 'later' WHERE id = 3`);
     await waitFor('later change', async () => JSON.stringify(await sl.query(`SELECT v FROM slotlost_re.t WHERE id = 3`)) === '[["later"]]', 30_000);
-    sl.child.kill('SIGTERM');
+    await sl.kill('SIGTERM');
   }, 180_000);
 });

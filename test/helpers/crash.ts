@@ -1,15 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { expect } from 'vitest';
 import { decodeRecord } from '../../core/change-record.js';
 import { EmbeddedLog } from '../../core/log/embedded-log.js';
 import { waitFor } from './postgres.js';
+import { SluiceProcess } from './sluice-process.js';
 import { tempDir } from './sluice.js';
-
-const MAIN = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 
 export interface CrashScenario {
   readonly source: Record<string, unknown> & { name: string };
@@ -26,14 +22,6 @@ export interface CrashScenario {
   readonly snapshotKills: number;
 }
 
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 export async function readStore(path: string, sql: string): Promise<unknown[][]> {
   const db = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
   const c = await db.connect();
@@ -47,36 +35,26 @@ export async function readStore(path: string, sql: string): Promise<unknown[][]>
 
 /**
  * Runs `sluice run` as a child process and SIGKILLs it `kills` times (the first `snapshotKills`
- * during the snapshot, each starting it over, the others mid-stream) while the writer keeps committing; then lets it catch up and
- * compares the store with the source: every row equal, no row of the key-less `events` table
+ * during the snapshot, each starting it over, the others mid-stream) while the writer keeps
+ * committing; then lets it catch up and compares the store with the source: every row equal, no row of the key-less `events` table
  * doubled, and every transaction in the log once, in commit order.
  */
 export async function runCrashScenario(s: CrashScenario): Promise<void> {
   const dir = tempDir('crash');
   const store = join(dir, 'store.duckdb');
-  const config = join(dir, 'sluice.json');
-  const port = await freePort();
   const name = s.source.name;
-  writeFileSync(config, JSON.stringify({
+  const sluice = await SluiceProcess.configure(join(dir, 'sluice.json'), {
     sources: [s.source],
     log: { kind: 'embedded', dir: join(dir, 'log'), segmentBytes: 256 * 1024 },
     store: { path: store },
-    api: { port, pgPort: 0 },
     logging: { level: 'warn' },
-  }));
-  const status = async (): Promise<{ state: string } | undefined> => {
-    const res = await fetch(`http://127.0.0.1:${port}/v1/sources`).catch(() => null);
-    return res?.ok ? ((await res.json()) as { sources: { state: string }[] }).sources[0] : undefined;
-  };
-  const start = (): ChildProcess => spawn(process.execPath, [MAIN, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const exited = (c: ChildProcess): Promise<unknown> => new Promise((r) => c.once('exit', r));
-
-  let child: ChildProcess | null = null;
+  });
+  const status = (): Promise<{ state: string } | undefined> => sluice.status();
   let killedSnapshotting = 0;
   try {
     const writer = await s.startWriter();
     for (let i = 0; i < s.kills; i++) {
-      child = start();
+      sluice.start();
       // A snapshot that got through before its kill is not taken again: then this is a streaming kill.
       let state: string | undefined;
       const wanted = i < s.snapshotKills ? ['snapshotting', 'streaming'] : ['streaming'];
@@ -84,9 +62,7 @@ export async function runCrashScenario(s: CrashScenario): Promise<void> {
       await new Promise((r) => setTimeout(r, state === 'snapshotting' ? Math.random() * 150 : 100 + Math.random() * 800));
       // Asked again at the last moment: a kill counts as one during the snapshot only if it was.
       if (state === 'snapshotting' && (await status())?.state === 'snapshotting') killedSnapshotting++;
-      child.kill('SIGKILL');
-      await exited(child);
-      child = null;
+      await sluice.kill('SIGKILL');
       const cp = await readStore(store, `SELECT json_extract_string(position, '$.lsn') FROM _sluice.checkpoints WHERE source = '${name}'`).catch(() => []);
       await s.afterKill?.(cp[0]?.[0] ? String(cp[0][0]) : null);
     }
@@ -95,21 +71,11 @@ export async function runCrashScenario(s: CrashScenario): Promise<void> {
     if (s.snapshotKills > 0) expect(killedSnapshotting).toBeGreaterThan(0);
 
     await s.sentinel();
-    child = start();
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
-    await waitFor('catch-up', async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/v1/query`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ sql: `SELECT count(*) FROM ${name}.events WHERE seq = -1` }),
-      }).catch(() => null);
-      return res?.ok && ((await res.json()) as { rows: number[][] }).rows[0][0] === 1;
-    }, 60_000).catch((e) => {
-      throw new Error(`${e.message}\n${stderr}`);
+    sluice.start();
+    await waitFor('catch-up', async () => (await sluice.query(`SELECT count(*) FROM ${name}.events WHERE seq = -1`))[0][0] === 1, 60_000).catch((e) => {
+      throw new Error(`${e.message}\n${sluice.stderr}`);
     });
-    child.kill('SIGTERM');
-    await exited(child);
-    child = null;
+    await sluice.kill('SIGTERM');
 
     // Sorted here, the same way for both: the databases order text differently.
     const sorted = (rows: unknown[][]): string[] => rows.map((r) => JSON.stringify(r)).sort();
@@ -135,6 +101,6 @@ export async function runCrashScenario(s: CrashScenario): Promise<void> {
     await log.close();
     expect(new Set(positions).size).toBe(positions.length);
   } finally {
-    child?.kill('SIGKILL');
+    await sluice.kill('SIGKILL');
   }
 }
