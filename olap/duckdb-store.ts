@@ -108,6 +108,7 @@ export class DuckDbStore implements ReplicaStore {
     const store = new DuckDbStore(instance, writer, stageDir, options.logger, new ModelRuntime(options.models ?? null), options.models ?? null);
     store.path = options.path;
     await store.loadSchemas(writer);
+    await store.loadCheckpoints(writer);
     await store.reloadModels();
     return store;
   }
@@ -240,20 +241,26 @@ export class DuckDbStore implements ReplicaStore {
         this.logger.warn({ path: this.path, reason: messageOf(e) }, 'DuckDB gave up on the store after a failed write; attached it again');
       }
       await this.loadSchemas(conn);
-      // Refilled, not just emptied: a commit decides between UPDATE and INSERT of the checkpoint row
-      // by what is cached.
-      const cps = await conn.runAndReadAll(`SELECT source, log_offset, position::VARCHAR, snapshotting FROM ${CATALOG}._sluice.checkpoints`);
-      this.checkpoints.clear();
-      for (const row of cps.getRows()) {
-        this.checkpoints.set(String(row[0]), {
-          logOffset: Number(row[1]),
-          position: row[2] === null ? null : (JSON.parse(String(row[2])) as SourcePosition),
-          snapshotting: Boolean(row[3]),
-        });
-      }
+      await this.loadCheckpoints(conn);
       this.suspect = false;
     } finally {
       conn.closeSync();
+    }
+  }
+
+  /**
+   * Every source's checkpoint as committed. Refilled, not just emptied, after a failed write: a
+   * commit decides between UPDATE and INSERT of the checkpoint row by what is cached.
+   */
+  private async loadCheckpoints(conn: DuckDBConnection): Promise<void> {
+    const cps = await conn.runAndReadAll(`SELECT source, log_offset, position::VARCHAR, snapshotting FROM ${CATALOG}._sluice.checkpoints`);
+    this.checkpoints.clear();
+    for (const row of cps.getRows()) {
+      this.checkpoints.set(String(row[0]), {
+        logOffset: Number(row[1]),
+        position: row[2] === null ? null : (JSON.parse(String(row[2])) as SourcePosition),
+        snapshotting: Boolean(row[3]),
+      });
     }
   }
 
@@ -278,22 +285,8 @@ export class DuckDbStore implements ReplicaStore {
   }
 
   async checkpoint(source: string): Promise<Checkpoint | null> {
-    return this.exclusive(async () => {
-      const known = this.checkpoints.get(source);
-      if (known) return known;
-      const r = await this.writer.runAndReadAll(
-        `SELECT log_offset, position::VARCHAR, snapshotting FROM _sluice.checkpoints WHERE source = ${literal(source)}`,
-      );
-      const row = r.getRows()[0];
-      if (!row) return null;
-      const cp: Checkpoint = {
-        logOffset: Number(row[0]),
-        position: row[1] === null ? null : (JSON.parse(String(row[1])) as SourcePosition),
-        snapshotting: Boolean(row[2]),
-      };
-      this.checkpoints.set(source, cp);
-      return cp;
-    });
+    // After every write queued before it; the cache holds every committed checkpoint.
+    return this.exclusive(async () => this.checkpoints.get(source) ?? null);
   }
 
   apply(source: string, records: readonly ChangeRecord[], nextOffset: number): Promise<void> {
