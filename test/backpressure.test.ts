@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeRecord, pieceOf } from '../core/change-record.js';
@@ -96,6 +96,8 @@ async function runScenario(s: Scenario): Promise<void> {
     expect(secondPeak).toBeLessThan(TXN_BYTES * 0.75);
   } finally {
     await sluice.kill('SIGKILL');
+    // Gigabytes of log and store per run: left behind, repeated runs fill the disk.
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -151,7 +153,8 @@ describe('backpressure: a slow store', () => {
     const src = await connectPg(url);
     await src.query(`CREATE TABLE t (id bigint PRIMARY KEY, pad text NOT NULL)`);
     // One record per store transaction: the store applies far slower than four writers commit.
-    const sl = await startSluice({ name: 'bpslow', kind: 'postgres', url, tables: ['t'] }, tempDir('bpslow'), {
+    const dir = tempDir('bpslow');
+    const sl = await startSluice({ name: 'bpslow', kind: 'postgres', url, tables: ['t'] }, dir, {
       pipeline: { maxBatchBytes: 1024, maxBacklogBytes: 1024 * 1024 },
     });
     try {
@@ -191,6 +194,7 @@ describe('backpressure: a slow store', () => {
       expect(peak).toBeLessThan(24 * 1024 * 1024);
     } finally {
       await sl.stop();
+      rmSync(dir, { recursive: true, force: true });
       await src.end();
     }
   }, 300_000);
